@@ -1,0 +1,1 @@
+"""RQ jobs and the periodic schedule; they use portal's models and domain code."""

@@ -1,0 +1,66 @@
+"""The Flask application: `create_app` builds it from the environment."""
+import os
+import sqlite3
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.exceptions import HTTPException
+
+from . import config
+from .extensions import babel, csrf, db, login_manager, migrate
+
+MIGRATIONS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app; `test_config` overrides the environment."""
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(config.from_environment(app.instance_path))
+    if test_config:
+        app.config.from_mapping(test_config)
+    if not app.config["SECRET_KEY"]:
+        raise RuntimeError("SECRET_KEY must be set outside development")
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+
+    _bind_extensions(app)
+    _register_blueprints(app)
+    from .cli import register as register_cli
+
+    register_cli(app)
+    return app
+
+
+def _bind_extensions(app: Flask) -> None:
+    from .i18n import select_locale
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    import webhooks
+
+    from . import api, web
+
+    app.register_blueprint(api.bp)
+    csrf.exempt(api.bp)
+    app.register_error_handler(HTTPException, api.api_error_for_app)
+    app.register_blueprint(webhooks.bp)
+    csrf.exempt(webhooks.bp)
+    web.register(app)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(connection, _record) -> None:
+    """Foreign keys on, and WAL so a worker and the portal can share the file."""
+    if isinstance(connection, sqlite3.Connection):
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()

@@ -1,0 +1,149 @@
+"""Request and response shapes of the administration API.
+
+They are the validation and the OpenAPI document at once: unknown fields
+are refused, types are strict, strings are bounded.
+"""
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$", description="lowercase letters, digits and inner dashes", max_length=64)]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Clock = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["18:00"])]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class GroupIn(Strict):
+    slug: Slug
+    name: Name
+
+
+class GroupOut(BaseModel):
+    slug: str
+    name: str
+    practices: list[str]
+    created_at: datetime
+
+
+class GroupList(BaseModel):
+    groups: list[GroupOut]
+
+
+class PracticeIn(Strict):
+    slug: Slug
+    name: Name
+    group: Slug
+    timezone: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    phone: Annotated[str, Field(min_length=1, max_length=40)] | None = None
+
+
+class LicenceIn(Strict):
+    status: Literal["active", "suspended", "revoked"]
+    valid_from: date
+    valid_until: date | None = None
+    monthly_quota: Annotated[int, Field(ge=0, le=10_000_000)] | None = None
+
+
+class LicenceOut(BaseModel):
+    status: str
+    valid_from: date
+    valid_until: date | None
+    monthly_quota: int | None
+    active: bool
+    created_at: datetime
+    created_by: str | None
+
+
+class LicenceHistory(BaseModel):
+    current: LicenceOut | None
+    history: list[LicenceOut]
+
+
+class PracticeOut(BaseModel):
+    slug: str
+    name: str
+    group: str
+    timezone: str
+    phone: str | None
+    sms_enabled: bool
+    licence: LicenceOut | None
+    last_seen_at: datetime | None
+    created_at: datetime
+
+
+class PracticeList(BaseModel):
+    practices: list[PracticeOut]
+
+
+class GroupSettingsIn(Strict):
+    """Set a value to override it; set it to null to inherit again."""
+
+    send_policy: Literal["day_before", "hours_before"] | None = None
+    send_time: Clock | None = None
+    hours_before: Annotated[int, Field(ge=1, le=168)] | None = None
+    quiet_start: Clock | None = None
+    quiet_end: Clock | None = None
+    min_lead_minutes: Annotated[int, Field(ge=0, le=1440)] | None = None
+    template: Annotated[str, Field(min_length=1, max_length=1000)] | None = None
+    sender: Annotated[str, Field(min_length=1, max_length=17)] | None = None
+    timezone: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+
+
+class PracticeSettingsIn(GroupSettingsIn):
+    sms_enabled: bool | None = None
+
+
+class SettingValue(BaseModel):
+    value: Any = Field(description="the effective value")
+    source: Literal["practice", "group", "default"]
+    own: Any = Field(description="the value set at this level, or null when inherited")
+
+
+class SettingsOut(BaseModel):
+    settings: dict[str, SettingValue]
+
+
+class ApiKeyIn(Strict):
+    label: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+
+
+class ApiKeyOut(BaseModel):
+    id: int
+    prefix: str
+    label: str | None
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class ApiKeyCreated(ApiKeyOut):
+    key: str = Field(description="the key itself; shown only in this response")
+
+
+class ApiKeyList(BaseModel):
+    api_keys: list[ApiKeyOut]
+
+
+class AuditOut(BaseModel):
+    at: datetime
+    actor: str
+    action: str
+    object_type: str
+    object_key: str
+    before: dict | None
+    after: dict | None
+
+
+class AuditPage(BaseModel):
+    entries: list[AuditOut]
+    next_before: int | None = Field(description="pass as `before` for the next page")
+
+
+class AuditQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    before: Annotated[int, Field(ge=1)] | None = None
+    limit: Annotated[int, Field(ge=1, le=200)] = 50

@@ -1,0 +1,116 @@
+"""Settings inheritance: system default -> practice group -> practice.
+
+The most specific value that is set wins; `effective` also says where each
+value comes from, for the portal and the API.
+"""
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Mapping
+from zoneinfo import available_timezones
+
+from .messages import TemplateError, check_template, sender_problem
+
+DEFAULT_TEMPLATE = (
+    "{anrede} {nachname}, wir erinnern an Ihren Termin am {wochentag}, {datum} um {uhrzeit} Uhr "
+    "in der {praxis}. Absagen bitte unter {praxis_telefon}."
+)
+
+DEFAULTS: dict[str, Any] = {
+    "send_policy": "day_before",
+    "send_time": "18:00",
+    "hours_before": 24,
+    "quiet_start": "21:00",
+    "quiet_end": "08:00",
+    "min_lead_minutes": 60,
+    "template": DEFAULT_TEMPLATE,
+    "sender": "Praxis",
+    "timezone": "Europe/Berlin",
+}
+INHERITED = tuple(DEFAULTS)
+SEND_POLICIES = ("day_before", "hours_before")
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+@dataclass(frozen=True)
+class Effective:
+    value: Any
+    source: str  # "practice", "group" or "default"
+
+
+def effective(group: Mapping[str, Any] | None, practice: Mapping[str, Any] | None = None) -> dict[str, Effective]:
+    """Each inherited setting's effective value and the level it comes from."""
+    result = {}
+    for name, default in DEFAULTS.items():
+        result[name] = Effective(default, "default")
+        for level, values in (("group", group), ("practice", practice)):
+            if values is not None and values.get(name) is not None:
+                result[name] = Effective(values[name], level)
+    return result
+
+
+def effective_values(group: Mapping[str, Any] | None, practice: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Just the effective values, as planning needs them."""
+    return {name: item.value for name, item in effective(group, practice).items()}
+
+
+def setting_problem(name: str, value: Any) -> str | None:
+    """Why `value` cannot be stored for setting `name`, or None when it can."""
+    if value is None:
+        return None
+    check = _CHECKS.get(name)
+    return check(value) if check else f"unknown setting {name!r}"
+
+
+def _clock(value: Any) -> str | None:
+    if not isinstance(value, str) or not _CLOCK.match(value):
+        return "must be a time of day as HH:MM, e.g. 18:00"
+    return None
+
+
+def _policy(value: Any) -> str | None:
+    return None if value in SEND_POLICIES else "must be one of: " + ", ".join(SEND_POLICIES)
+
+
+def _int_between(low: int, high: int):
+    def check(value: Any) -> str | None:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            return f"must be a whole number from {low} to {high}"
+        return None
+    return check
+
+
+def _template(value: Any) -> str | None:
+    try:
+        check_template(value)
+    except TemplateError as error:
+        return str(error)
+    return None
+
+
+def _timezone(value: Any) -> str | None:
+    if not isinstance(value, str) or value not in _timezones():
+        return "must be an IANA time zone such as Europe/Berlin"
+    return None
+
+
+@lru_cache(maxsize=1)
+def _timezones() -> set[str]:
+    return available_timezones()
+
+_CHECKS = {
+    "send_policy": _policy,
+    "send_time": _clock,
+    "hours_before": _int_between(1, 168),
+    "quiet_start": _clock,
+    "quiet_end": _clock,
+    "min_lead_minutes": _int_between(0, 1440),
+    "template": _template,
+    "sender": lambda value: sender_problem(value) if isinstance(value, str) else "must be text",
+    "timezone": _timezone,
+}
+
+
+def timezone_problem(value: Any) -> str | None:
+    """Why `value` is not a time zone we accept, or None."""
+    return _timezone(value)

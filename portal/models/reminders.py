@@ -1,0 +1,61 @@
+"""Reminders: the plan for one SMS per appointment and start time."""
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import UTCDateTime, utcnow
+
+REMINDER_STATUSES = ("planned", "skipped", "cancelled", "queued", "submitted", "failed")
+DELIVERY_STATUSES = ("scheduled", "buffered", "sent", "delivered", "delivery_failed", "expired")
+
+
+class Reminder(db.Model):
+    __tablename__ = "reminders"
+    __table_args__ = (
+        # Never two SMS for one appointment and start time: a move back to an
+        # earlier time reuses that time's reminder instead of adding one.
+        UniqueConstraint("appointment_id", "start_at", name="uq_reminders_appointment_start"),
+        CheckConstraint(
+            "status in ('planned', 'skipped', 'cancelled', 'queued', 'submitted', 'failed')", name="status"
+        ),
+        Index("ix_reminders_due", "status", "due_at"),
+        Index("ix_reminders_practice_status", "practice_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"))
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id"))
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(12))
+    reason: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    # Sending: a claim by a dispatcher, then the submission as it was made.
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claim_token: Mapped[str | None] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set (and committed) just before the provider is called: a crash after
+    # this point may have sent the SMS, and support must be able to see that.
+    submit_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    body: Mapped[str | None] = mapped_column(Text)
+    recipient: Mapped[str | None] = mapped_column(String(20))
+    sender: Mapped[str | None] = mapped_column(String(17))
+    encoding: Mapped[str | None] = mapped_column(String(8))
+    segments: Mapped[int | None]
+    provider_message_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    provider_error_code: Mapped[str | None] = mapped_column(String(20))
+    provider_error_text: Mapped[str | None] = mapped_column(String(500))
+    delivery_status: Mapped[str | None] = mapped_column(String(20))
+    delivery_status_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when the retention job removed the text and recipient.
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    appointment: Mapped["Appointment"] = relationship()
+    practice: Mapped["Practice"] = relationship()

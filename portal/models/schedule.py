@@ -1,0 +1,87 @@
+"""What the practice program syncs: patients, appointments and their history."""
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import UTCDateTime, utcnow
+
+CHANGE_SOURCES = ("calendar_drag", "clipboard_drag", "dialog", "import")
+
+
+class Patient(db.Model):
+    __tablename__ = "patients"
+    __table_args__ = (UniqueConstraint("practice_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)
+    # The practice program's own ID; unique within the practice only.
+    external_id: Mapped[str] = mapped_column(String(64))
+    salutation: Mapped[str | None] = mapped_column(String(40))
+    first_name: Mapped[str | None] = mapped_column(String(100))
+    last_name: Mapped[str | None] = mapped_column(String(100))
+    mobile_raw: Mapped[str | None] = mapped_column(String(64))
+    mobile_e164: Mapped[str | None] = mapped_column(String(20), index=True)
+    # missing_mobile / invalid_mobile, with a human-readable detail.
+    mobile_problem: Mapped[str | None] = mapped_column(String(20))
+    mobile_problem_detail: Mapped[str | None] = mapped_column(String(200))
+    sms_consent: Mapped[bool] = mapped_column(default=False)
+    revision: Mapped[int] = mapped_column(default=0)
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    practice: Mapped["Practice"] = relationship()
+
+
+class Appointment(db.Model):
+    __tablename__ = "appointments"
+    __table_args__ = (
+        UniqueConstraint("practice_id", "external_id"),
+        Index("ix_appointments_practice_start", "practice_id", "start_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"))
+    external_id: Mapped[str] = mapped_column(String(64))
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The offset the program sent, in minutes, so times come back as given.
+    start_offset_minutes: Mapped[int] = mapped_column(default=0)
+    duration_minutes: Mapped[int | None]
+    therapist: Mapped[str | None] = mapped_column(String(100))
+    sms_reminder: Mapped[bool] = mapped_column(default=True)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revision: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    practice: Mapped["Practice"] = relationship()
+    patient: Mapped[Patient] = relationship()
+    events: Mapped[list["AppointmentEvent"]] = relationship(
+        back_populates="appointment", order_by="AppointmentEvent.id"
+    )
+
+
+class AppointmentEvent(db.Model):
+    """One entry of an appointment's timeline, for support.
+
+    kinds: created, moved, tick_changed, cancelled, planned, skipped,
+    reminder_cancelled, claimed, submitted, failed, delivery_report, replanned.
+    `data` holds what the kind needs (from/to, reason, text, error code...).
+    """
+
+    __tablename__ = "appointment_events"
+    __table_args__ = (Index("ix_appointment_events_appointment", "appointment_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id"))
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)
+    reminder_id: Mapped[int | None] = mapped_column(ForeignKey("reminders.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(32))
+    change_source: Mapped[str | None] = mapped_column(String(20))
+    data: Mapped[dict | None] = mapped_column(JSON)
+
+    appointment: Mapped[Appointment] = relationship(back_populates="events")

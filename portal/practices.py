@@ -1,0 +1,31 @@
+"""Practice-level facts every part asks the same way: effective settings,
+the local date, whether the licence is active."""
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from .domain import settings as settings_rules
+from .models import Practice, PracticeGroup, utcnow
+
+
+def own_settings(holder: Practice | PracticeGroup) -> dict:
+    """The values set at this level (None where inherited)."""
+    return {name: getattr(holder, name) for name in settings_rules.INHERITED}
+
+
+def effective_settings(practice: Practice) -> dict[str, settings_rules.Effective]:
+    """Effective value and source of each setting for `practice`."""
+    return settings_rules.effective(own_settings(practice.group), own_settings(practice))
+
+
+def local_now(practice: Practice, now: datetime | None = None) -> datetime:
+    zone = ZoneInfo(effective_settings(practice)["timezone"].value)
+    return (now or utcnow()).astimezone(zone)
+
+
+def local_today(practice: Practice, now: datetime | None = None) -> date:
+    """Today's date where the practice is: licences are valid by local days."""
+    return local_now(practice, now).date()
+
+
+def licence_active(practice: Practice, now: datetime | None = None) -> bool:
+    return practice.has_active_licence(local_today(practice, now))
