@@ -107,4 +107,4 @@ class PracticeApiKey(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     practice: Mapped[Practice] = relationship()
-
+    created_by: Mapped["User | None"] = relationship()
