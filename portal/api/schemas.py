@@ -8,8 +8,25 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..domain.messages import PLACEHOLDERS
+from ..domain.settings import TIMEZONES
+
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$", description="lowercase letters, digits and inner dashes", max_length=64)]
-Name = Annotated[str, Field(min_length=1, max_length=200)]
+# Printable text: control characters have no place in a name and break SMS and logs.
+Text = r"^[^\x00-\x1f\x7f]*$"
+Name = Annotated[str, Field(min_length=1, max_length=200, pattern=Text)]
+# The domain rules (settings.setting_problem) check these and name the
+# problem (the unknown placeholder, say); the schema only documents them.
+TimeZone = Annotated[str, Field(max_length=64, json_schema_extra={"enum": list(TIMEZONES)})]
+Sender = Annotated[str, Field(max_length=17, json_schema_extra={
+    "pattern": r"^(?=[A-Za-z0-9 ]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9 ]{0,9}[A-Za-z0-9])?$|^\+?[0-9]{1,17}$",
+    "description": "1 to 11 letters, digits and inner spaces (at least one letter), or a phone number",
+})]
+Template = Annotated[str, Field(min_length=1, max_length=1000, json_schema_extra={
+    "pattern": r"^(?:[^{}]|\{\{|\}\}|\{(?:" + "|".join(PLACEHOLDERS) + r")\})*$",
+    "description": "text with the placeholders " + ", ".join("{%s}" % name for name in PLACEHOLDERS)
+    + "; {{ and }} for literal braces",
+})]
 Clock = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["18:00"])]
 
 
@@ -37,7 +54,7 @@ class PracticeIn(Strict):
     slug: Slug
     name: Name
     group: Slug
-    timezone: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    timezone: TimeZone | None = None
     phone: Annotated[str, Field(min_length=1, max_length=40)] | None = None
 
 
@@ -88,9 +105,9 @@ class GroupSettingsIn(Strict):
     quiet_start: Clock | None = None
     quiet_end: Clock | None = None
     min_lead_minutes: Annotated[int, Field(ge=0, le=1440)] | None = None
-    template: Annotated[str, Field(min_length=1, max_length=1000)] | None = None
-    sender: Annotated[str, Field(min_length=1, max_length=17)] | None = None
-    timezone: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    template: Template | None = None
+    sender: Sender | None = None
+    timezone: TimeZone | None = None
 
 
 class PracticeSettingsIn(GroupSettingsIn):

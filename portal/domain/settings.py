@@ -5,7 +5,6 @@ value comes from, for the portal and the API.
 """
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Mapping
 from zoneinfo import available_timezones
 
@@ -89,14 +88,12 @@ def _template(value: Any) -> str | None:
 
 
 def _timezone(value: Any) -> str | None:
-    if not isinstance(value, str) or value not in _timezones():
+    if not isinstance(value, str) or value not in TIMEZONES:
         return "must be an IANA time zone such as Europe/Berlin"
     return None
 
 
-@lru_cache(maxsize=1)
-def _timezones() -> set[str]:
-    return available_timezones()
+TIMEZONES = tuple(sorted(available_timezones()))
 
 _CHECKS = {
     "send_policy": _policy,
