@@ -4,6 +4,7 @@ an API client that speaks JSON with a bearer token."""
 import os
 
 import pytest
+from flask import has_app_context
 from flask_migrate import upgrade
 from sqlalchemy import text
 
@@ -105,7 +106,13 @@ def runner(app):
 
 
 class ApiClient:
-    """Calls /api/v1 with a bearer secret, returning the test response."""
+    """Calls /api/v1 with a bearer secret, returning the test response.
+
+    Each request runs in an app context (and so a database session) of its
+    own, as in production, even while a test holds one to arrange data;
+    that test's session then forgets what it had loaded, so it reads what
+    the request wrote.
+    """
 
     def __init__(self, client, secret: str | None):
         self.client, self.secret = client, secret
@@ -114,7 +121,11 @@ class ApiClient:
         headers = dict(headers or {})
         if self.secret:
             headers["Authorization"] = f"Bearer {self.secret}"
-        return self.client.open("/api/v1" + path, method=method, json=json, data=data, headers=headers, **kwargs)
+        with self.client.application.app_context():
+            response = self.client.open("/api/v1" + path, method=method, json=json, data=data, headers=headers, **kwargs)
+        if has_app_context():
+            db.session.expire_all()
+        return response
 
     def get(self, path, **kwargs):
         return self.call("GET", path, **kwargs)

@@ -1,10 +1,11 @@
 """Test data, made through the models as the application would store it."""
 import itertools
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 from portal.credentials import issue_personal_token, issue_practice_key
 from portal.extensions import db
-from portal.models import Licence, Practice, PracticeGroup, User
+from portal.domain.phones import parse_mobile
+from portal.models import Appointment, Licence, Patient, Practice, PracticeGroup, Reminder, User
 
 _numbers = itertools.count(1)
 
@@ -63,3 +64,30 @@ class Factories:
         db.session.add(obj)
         db.session.commit()
         return obj
+
+    def patient(self, practice: Practice, external_id: str | None = None, mobile: str | None = "0170 1234567",
+                sms_consent: bool = True, **fields) -> Patient:
+        """A patient as the practice program would sync it (mobile parsed, consent given)."""
+        number = parse_mobile(mobile)
+        patient = Patient(
+            practice=practice, external_id=external_id or f"pat-{next(_numbers)}",
+            first_name=fields.pop("first_name", "Erika"), last_name=fields.pop("last_name", "Mustermann"),
+            salutation=fields.pop("salutation", "Frau"), mobile_raw=number.raw, mobile_e164=number.e164,
+            mobile_problem=number.problem, mobile_problem_detail=number.detail, sms_consent=sms_consent, **fields,
+        )
+        return self._save(patient)
+
+    def appointment(self, patient: Patient, start, external_id: str | None = None, **fields) -> Appointment:
+        """An appointment of `patient` at the aware datetime `start` (no reminder planned yet)."""
+        appointment = Appointment(
+            practice_id=patient.practice_id, patient=patient, external_id=external_id or f"apt-{next(_numbers)}",
+            start_at=start, start_offset_minutes=int(start.utcoffset().total_seconds() // 60), **fields,
+        )
+        return self._save(appointment)
+
+    def reminder(self, appointment: Appointment, due_at=None, status: str = "planned", **fields):
+        """A reminder row for `appointment`'s start, due at `due_at` (default: a second ago)."""
+        due_at = due_at or datetime.now(timezone.utc) - timedelta(seconds=1)
+        reminder = Reminder(practice_id=appointment.practice_id, appointment_id=appointment.id,
+                            start_at=appointment.start_at, due_at=due_at, status=status, **fields)
+        return self._save(reminder)

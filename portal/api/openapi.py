@@ -27,6 +27,9 @@ PROBLEM_SCHEMA = {
 PATH_PARAMETERS = {
     "group_slug": {"type": "string", "maxLength": 64},
     "practice_slug": {"type": "string", "maxLength": 64},
+    # The practice program's own IDs (see api/practice_schemas.py EXTERNAL_ID_PATTERN).
+    "patient_id": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$", "minLength": 1, "maxLength": 64},
+    "appointment_id": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$", "minLength": 1, "maxLength": 64},
 }
 PROBLEMS = {
     400: "The body is not a JSON object",

@@ -1,0 +1,239 @@
+"""Practice-program API: patients, appointments, bulk sync and settings.
+
+Only a practice API key may call these, and only for its own practice: every
+lookup is scoped to the key's practice, so another practice's IDs are 404.
+Changes are applied by portal.sync, which also re-plans the reminders.
+"""
+import json
+import re
+from typing import Any, Callable
+
+from flask import request
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import IntegrityError
+
+from .. import sync
+from ..access import get_or_404
+from ..domain.reasons import reason_text
+from ..extensions import db
+from ..models import Appointment, Patient, Practice, Reminder, utcnow
+from . import practice_schemas as ps
+from . import schemas as s
+from .admin import practice_settings_out
+from .core import Problem, current_principal, field_error, operation, parse_body, validation_problem
+
+TAG = "practice program"
+ID_MESSAGE = "must be 1 to 64 letters, digits, '-', '_' or '.'"
+CONCURRENT = "Changed at the same time by another request; send it again."
+
+
+def own_practice() -> Practice:
+    """The practice of the calling API key."""
+    principal = current_principal()
+    return get_or_404(principal, Practice, Practice.id == principal.practice_id, description="No such practice.")
+
+
+def external_id(value: str) -> str:
+    """:raise Problem 422: for an ID the practice program cannot have sent."""
+    if not re.fullmatch(ps.EXTERNAL_ID_PATTERN, value):
+        raise field_error(422, "id", ID_MESSAGE)
+    return value
+
+
+def applied(change: Callable[[Practice, Any], Any]) -> Any:
+    """Run one change for the key's practice in this request's transaction and commit it.
+
+    :raise Problem: with the status of a refused change; nothing but last-seen is kept then.
+    """
+    now, practice = utcnow(), own_practice()
+    try:
+        result = change(practice, now)
+    except sync.SyncProblem as problem:
+        db.session.rollback()
+        sync.touch_practice(practice, now)
+        db.session.commit()
+        raise Problem(problem.status, problem.detail, problem.errors) from None
+    except IntegrityError:
+        db.session.rollback()
+        raise Problem(409, CONCURRENT) from None
+    db.session.commit()
+    return result
+
+
+def seen() -> Practice:
+    """The key's practice, recorded as seen now (for reads)."""
+    practice = own_practice()
+    sync.touch_practice(practice, utcnow())
+    db.session.commit()
+    return practice
+
+
+# --- patients ------------------------------------------------------------------
+
+@operation("PUT", "/patients/{patient_id}", summary="Create or update a patient", permission="practice_sync",
+           tag=TAG, body=ps.PatientIn, response=ps.PatientOut, errors=(409,))
+def put_patient(patient_id: str, body: ps.PatientIn):
+    key = external_id(patient_id)
+    result = applied(lambda practice, now: sync.put_patient(practice, key, body.model_dump(), now))
+    return patient_out(result.patient, result.created, result.warnings)
+
+
+@operation("DELETE", "/patients/{patient_id}", summary="Erase a patient's personal data and cancel their reminders",
+           permission="practice_sync", tag=TAG, status=204)
+def delete_patient(patient_id: str):
+    key = external_id(patient_id)
+    applied(lambda practice, now: sync.erase_patient(practice, key, now))
+
+
+# --- appointments ----------------------------------------------------------------
+
+@operation("PUT", "/appointments/{appointment_id}", summary="Create, update, move or restore an appointment",
+           permission="practice_sync", tag=TAG, body=ps.AppointmentIn, response=ps.AppointmentOut, errors=(409,))
+def put_appointment(appointment_id: str, body: ps.AppointmentIn):
+    key = external_id(appointment_id)
+    result = applied(lambda practice, now: sync.put_appointment(practice, key, body.model_dump(), now))
+    return appointment_out(result.appointment, result.reminder, result.created, result.warnings)
+
+
+@operation("DELETE", "/appointments/{appointment_id}",
+           summary="Cancel an appointment; optional body {change_source}", permission="practice_sync", tag=TAG,
+           status=204)
+def delete_appointment(appointment_id: str):
+    key = external_id(appointment_id)
+    body = parse_body(ps.CancelIn) if request.get_data(cache=True).strip() else ps.CancelIn()
+    applied(lambda practice, now: sync.cancel_appointment(practice, key, now, body.change_source))
+
+
+@operation("GET", "/appointments/{appointment_id}", summary="An appointment and its current reminder",
+           permission="practice_sync", tag=TAG, response=ps.AppointmentOut)
+def get_appointment(appointment_id: str):
+    key = external_id(appointment_id)
+    seen()
+    appointment = get_or_404(current_principal(), Appointment, Appointment.external_id == key,
+                             description="No such appointment.")
+    return appointment_out(appointment, sync.current_reminder(appointment))
+
+
+# --- bulk sync -------------------------------------------------------------------
+
+@operation("POST", "/sync", summary="Apply up to 1,000 operations in order, each on its own",
+           permission="practice_sync", tag=TAG, body=ps.SyncIn, response=ps.SyncOut)
+def post_sync(body: ps.SyncIn):
+    now = utcnow()
+    results = [sync_one(index, raw, now) for index, raw in enumerate(body.operations)]
+    failed = sum(1 for result in results if result.status >= 400)
+    return ps.SyncOut(applied=len(results) - failed, failed=failed, results=results)
+
+
+def sync_one(index: int, raw: Any, now) -> ps.SyncResult:
+    """Apply one operation in its own transaction; a refused one is rolled back alone."""
+    op, key = _label(raw)
+    try:
+        operation_ = _validated(ps.SyncOperation, raw)
+        status, result, warnings = SYNC_OPERATIONS[operation_.op](own_practice(), operation_.id,
+                                                                  operation_.data or {}, now)
+        db.session.commit()
+        return ps.SyncResult(index=index, op=op, id=key, status=status, result=result, warnings=warnings)
+    except (sync.SyncProblem, Problem) as problem:
+        db.session.rollback()
+        return ps.SyncResult(index=index, op=op, id=key, status=problem.status, detail=problem.detail,
+                             errors=problem.errors)
+    except IntegrityError:
+        db.session.rollback()
+        return ps.SyncResult(index=index, op=op, id=key, status=409, detail=CONCURRENT)
+
+
+def _label(raw: Any) -> tuple[str | None, str | None]:
+    if not isinstance(raw, dict):
+        return None, None
+    op, key = raw.get("op"), raw.get("id")
+    return (op if isinstance(op, str) else None), (key if isinstance(key, str) else None)
+
+
+def _validated(model: type[BaseModel], raw: Any, prefix: str = "") -> BaseModel:
+    """`raw` checked as the single endpoint would check its body."""
+    try:
+        return model.model_validate_json(json.dumps(raw))
+    except ValidationError as error:
+        problem = validation_problem(error)
+        for item in problem.errors:
+            item["field"] = prefix + item["field"]
+        raise Problem(422, "Some fields are invalid: " + ", ".join(e["field"] for e in problem.errors) + ".",
+                      problem.errors) from None
+
+
+def _sync_put_patient(practice: Practice, key: str, data: dict, now) -> tuple[int, dict, list]:
+    body = _validated(ps.PatientIn, data, "data.")
+    result = sync.put_patient(practice, key, body.model_dump(), now)
+    out = patient_out(result.patient, result.created, result.warnings)
+    return 200, out.model_dump(mode="json"), result.warnings
+
+
+def _sync_delete_patient(practice: Practice, key: str, data: dict, now) -> tuple[int, None, list]:
+    if data:
+        raise field_error(422, "data", "delete_patient takes no data")
+    sync.erase_patient(practice, key, now)
+    return 204, None, []
+
+
+def _sync_put_appointment(practice: Practice, key: str, data: dict, now) -> tuple[int, dict, list]:
+    body = _validated(ps.AppointmentIn, data, "data.")
+    result = sync.put_appointment(practice, key, body.model_dump(), now)
+    out = appointment_out(result.appointment, result.reminder, result.created, result.warnings)
+    return 200, out.model_dump(mode="json"), result.warnings
+
+
+def _sync_delete_appointment(practice: Practice, key: str, data: dict, now) -> tuple[int, None, list]:
+    body = _validated(ps.CancelIn, data, "data.")
+    sync.cancel_appointment(practice, key, now, body.change_source)
+    return 204, None, []
+
+
+SYNC_OPERATIONS = {
+    "put_patient": _sync_put_patient,
+    "delete_patient": _sync_delete_patient,
+    "put_appointment": _sync_put_appointment,
+    "delete_appointment": _sync_delete_appointment,
+}
+
+
+# --- settings ----------------------------------------------------------------------
+
+@operation("GET", "/settings", summary="The practice's effective settings and where each comes from",
+           permission="practice_sync", tag=TAG, response=s.SettingsOut)
+def get_settings():
+    return practice_settings_out(seen())
+
+
+# --- shapes ----------------------------------------------------------------------
+
+def patient_out(patient: Patient, created: bool = False, warnings: list | None = None) -> ps.PatientOut:
+    return ps.PatientOut(
+        id=patient.external_id, first_name=patient.first_name, last_name=patient.last_name,
+        salutation=patient.salutation, mobile=patient.mobile_e164, mobile_as_typed=patient.mobile_raw,
+        mobile_problem=patient.mobile_problem, mobile_problem_detail=patient.mobile_problem_detail,
+        sms_consent=patient.sms_consent, revision=patient.revision, erased=patient.erased_at is not None,
+        created=created, warnings=warnings or [],
+    )
+
+
+def appointment_out(appointment: Appointment, reminder: Reminder | None, created: bool = False,
+                    warnings: list | None = None) -> ps.AppointmentOut:
+    return ps.AppointmentOut(
+        id=appointment.external_id, patient=appointment.patient.external_id,
+        start=sync.appointment_start(appointment), duration_minutes=appointment.duration_minutes,
+        therapist=appointment.therapist, sms_reminder=appointment.sms_reminder,
+        cancelled=appointment.cancelled_at is not None, cancelled_at=appointment.cancelled_at,
+        revision=appointment.revision, created=created, warnings=warnings or [],
+        reminder=reminder_out(reminder) if reminder else None,
+    )
+
+
+def reminder_out(reminder: Reminder) -> ps.ReminderOut:
+    return ps.ReminderOut(
+        status=reminder.status, reason=reminder.reason,
+        reason_text=reason_text(reminder.reason, "de") if reminder.reason else None,
+        start_at=reminder.start_at, due_at=reminder.due_at, submitted_at=reminder.submitted_at,
+        body=reminder.body, recipient=reminder.recipient, delivery_status=reminder.delivery_status,
+        delivered_at=reminder.delivered_at,
+    )

@@ -1,0 +1,246 @@
+"""Planning: turns appointments, patients and practice settings into reminder rows.
+
+Called by every change that touches a reminder (the practice API, the admin
+API and portal, the send jobs). It works in the caller's transaction and
+never commits. The rules:
+
+- one reminder row per appointment and start time (uq_reminders_appointment_start);
+  a move cancels the rows of other start times (appointment_moved) and plans the
+  row of the new start, re-using it when the appointment comes back to a time;
+- rows that are queued, submitted or failed belong to the sender: never touched;
+- the outcome follows `eligibility.skip_reason` and `schedule.due_time`;
+- re-planning is idempotent: an unchanged outcome writes nothing, not even an event.
+"""
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from .domain.eligibility import ReminderFacts, skip_reason, status_for
+from .domain.messages import render, reminder_values, sms_info
+from .domain.schedule import SendPolicy, due_time, policy_from_settings
+from .extensions import db
+from .models import Appointment, AppointmentEvent, Patient, Practice, Reminder, utcnow
+from .practices import effective_settings, licence_active
+
+SENDER_OWNED = ("queued", "submitted", "failed")
+EVENT_KINDS = {"planned": "planned", "skipped": "skipped", "cancelled": "reminder_cancelled"}
+
+
+@dataclass(frozen=True)
+class PracticeFacts:
+    """What planning needs to know about a practice, read once per run."""
+
+    licence_active: bool
+    sms_enabled: bool
+    policy: SendPolicy
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str
+    reason: str | None
+    due_at: datetime | None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Composed:
+    """An SMS as it will be submitted."""
+
+    body: str
+    recipient: str | None
+    sender: str
+    encoding: str
+    segments: int
+
+
+@dataclass
+class _Run:
+    """One planning run: events are written after the new rows have IDs."""
+
+    now: datetime
+    events: list[tuple[Appointment, Reminder, str, dict]] = field(default_factory=list)
+
+    def event(self, appointment: Appointment, reminder: Reminder, kind: str, data: dict) -> None:
+        self.events.append((appointment, reminder, kind, data))
+
+    def finish(self) -> None:
+        db.session.flush()
+        db.session.add_all([
+            AppointmentEvent(appointment_id=appointment.id, practice_id=appointment.practice_id,
+                             reminder_id=reminder.id, at=self.now, kind=kind, data=data)
+            for appointment, reminder, kind, data in self.events
+        ])
+        db.session.flush()
+
+
+# --- what the send job calls -------------------------------------------------
+
+def check_before_send(reminder: Reminder, now: datetime) -> str | None:
+    """Re-check a reminder just before submission: the reason not to send it, or None.
+
+    The quota is not checked here: the sender counts it.
+    """
+    appointment = reminder.appointment
+    reason = skip_reason(facts_for(appointment, now))
+    if reason in ("patient_erased", "appointment_cancelled"):
+        return reason
+    if appointment.start_at != reminder.start_at:
+        return "appointment_moved"
+    # The reminder was planned with consent: missing consent now means it was withdrawn.
+    return "consent_withdrawn" if reason == "no_consent" else reason
+
+
+def compose(reminder: Reminder, now: datetime) -> Composed:
+    """The text, recipient and sender of `reminder`, rendered in the practice's time zone."""
+    appointment, practice = reminder.appointment, reminder.practice
+    patient = appointment.patient
+    settings = {name: item.value for name, item in effective_settings(practice).items()}
+    values = reminder_values(
+        salutation=patient.salutation, first_name=patient.first_name, last_name=patient.last_name,
+        start_local=reminder.start_at.astimezone(ZoneInfo(settings["timezone"])),
+        practice_name=practice.name, practice_phone=practice.phone, therapist=appointment.therapist,
+    )
+    body = render(settings["template"], values)
+    info = sms_info(body)
+    return Composed(body=body, recipient=patient.mobile_e164, sender=settings["sender"],
+                    encoding=info.encoding, segments=info.segments)
+
+
+def reason_status(reason: str) -> str:
+    """The status a reminder takes for `reason` (cancelled or skipped)."""
+    return status_for(reason)
+
+
+# --- facts -------------------------------------------------------------------
+
+def practice_facts(practice: Practice, now: datetime) -> PracticeFacts:
+    """Licence, SMS switch and send policy of a practice at `now`."""
+    settings = {name: item.value for name, item in effective_settings(practice).items()}
+    return PracticeFacts(licence_active=licence_active(practice, now), sms_enabled=practice.sms_enabled,
+                         policy=policy_from_settings(settings))
+
+
+def facts_for(appointment: Appointment, now: datetime, practice: PracticeFacts | None = None) -> ReminderFacts:
+    """The facts `eligibility.skip_reason` decides on, for one appointment."""
+    practice = practice or practice_facts(appointment.practice, now)
+    patient = appointment.patient
+    return ReminderFacts(
+        licence_active=practice.licence_active,
+        sms_enabled=practice.sms_enabled,
+        sms_consent=patient.sms_consent,
+        mobile_problem=_mobile_problem(patient),
+        sms_reminder=appointment.sms_reminder,
+        appointment_cancelled=appointment.cancelled_at is not None,
+        patient_erased=patient.erased_at is not None,
+    )
+
+
+def _mobile_problem(patient: Patient) -> str | None:
+    if patient.mobile_e164:
+        return None
+    return patient.mobile_problem or "missing_mobile"
+
+
+# --- planning ----------------------------------------------------------------
+
+def plan_appointment(appointment: Appointment, now: datetime | None = None) -> Reminder | None:
+    """Plan (or skip, or cancel) the reminder of one appointment; the row for its start time."""
+    run = _Run(now or utcnow())
+    if appointment.id is None:
+        db.session.flush()  # a new appointment needs its ID for the reminder row
+    facts = practice_facts(appointment.practice, run.now)
+    reminders = _reminders(Reminder.appointment_id == appointment.id)
+    current = _plan(run, appointment, reminders.get(appointment.id, []), facts)
+    run.finish()
+    return current
+
+
+def replan_patient(patient: Patient, now: datetime | None = None) -> None:
+    """Re-plan the future appointments of one patient."""
+    now = now or utcnow()
+    _replan(patient.practice, now, Appointment.patient_id == patient.id)
+
+
+def replan_practice(practice: Practice, now: datetime | None = None) -> None:
+    """Re-plan all future appointments of a practice, in a fixed number of queries."""
+    now = now or utcnow()
+    _replan(practice, now, Appointment.practice_id == practice.id)
+
+
+def _replan(practice: Practice, now: datetime, condition) -> None:
+    run = _Run(now)
+    facts = practice_facts(practice, now)
+    future = (Appointment.practice_id == practice.id, condition, Appointment.start_at > now)
+    appointments = db.session.scalars(
+        select(Appointment).where(*future).options(selectinload(Appointment.patient)).order_by(Appointment.id)
+    ).all()
+    reminders = _reminders(Reminder.appointment_id.in_(select(Appointment.id).where(*future)))
+    for appointment in appointments:
+        _plan(run, appointment, reminders.get(appointment.id, []), facts)
+    run.finish()
+
+
+def _reminders(condition) -> dict[int, list[Reminder]]:
+    """Reminder rows by appointment, locked so a dispatcher's claim cannot be overwritten."""
+    rows = db.session.scalars(
+        select(Reminder).where(condition).order_by(Reminder.id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    by_appointment: dict[int, list[Reminder]] = defaultdict(list)
+    for row in rows:
+        by_appointment[row.appointment_id].append(row)
+    return by_appointment
+
+
+def _plan(run: _Run, appointment: Appointment, reminders: list[Reminder], practice: PracticeFacts) -> Reminder | None:
+    start = appointment.start_at.astimezone(timezone.utc)
+    current = next((row for row in reminders if row.start_at == start), None)
+    for row in reminders:
+        if row is not current and row.status in ("planned", "skipped"):
+            _apply(run, appointment, row, Outcome("cancelled", "appointment_moved", row.due_at))
+    if current is not None and current.status in SENDER_OWNED:
+        return current
+    outcome = outcome_for(facts_for(appointment, run.now, practice), current, start, practice.policy, run.now)
+    if current is None:
+        if outcome.status == "cancelled":
+            return None  # nothing was ever planned for this start: nothing to cancel
+        current = Reminder(practice_id=appointment.practice_id, appointment_id=appointment.id, start_at=start)
+        db.session.add(current)
+    _apply(run, appointment, current, outcome)
+    return current
+
+
+def outcome_for(facts: ReminderFacts, current: Reminder | None, start: datetime, policy: SendPolicy,
+                now: datetime) -> Outcome:
+    """What the reminder for `start` should be, given the facts and the row as it is."""
+    reason = skip_reason(facts)
+    was_planned = current is not None and (current.status == "planned" or current.reason == "consent_withdrawn")
+    if reason == "no_consent" and was_planned:
+        reason = "consent_withdrawn"
+    if reason is not None:
+        status = status_for(reason)
+        kept_due = current.due_at if current is not None and status == "cancelled" else None
+        return Outcome(status, reason, kept_due)
+    due = due_time(start, policy, now)
+    if due.too_late:
+        return Outcome("skipped", "too_late", None, due.note)
+    if current is not None and current.status == "planned" and current.due_at is not None and current.due_at <= now:
+        return Outcome("planned", None, current.due_at)  # already due: the dispatcher has it
+    return Outcome("planned", None, due.due_at, due.note)
+
+
+def _apply(run: _Run, appointment: Appointment, row: Reminder, outcome: Outcome) -> None:
+    """Give `row` the outcome; an event only when something changed."""
+    if (row.status, row.reason, row.due_at) == (outcome.status, outcome.reason, outcome.due_at):
+        return
+    row.status, row.reason, row.due_at = outcome.status, outcome.reason, outcome.due_at
+    data = {"reason": outcome.reason, "due_at": outcome.due_at.isoformat() if outcome.due_at else None,
+            "start_at": row.start_at.isoformat()}
+    if outcome.note:
+        data["note"] = outcome.note
+    run.event(appointment, row, EVENT_KINDS[outcome.status], data)

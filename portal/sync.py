@@ -1,0 +1,256 @@
+"""Applying the practice program's changes: patients and appointments.
+
+Shared by the single endpoints and by POST /sync. Each function works in the
+caller's transaction (it flushes, never commits), re-plans what it touched,
+and raises SyncProblem for a change it refuses; nothing is changed then.
+`data` is a mapping of already validated fields (see api/practice_schemas.py).
+"""
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Mapping
+
+from sqlalchemy import select
+
+from .domain.phones import MISSING, parse_mobile
+from .extensions import db
+from .models import Appointment, AppointmentEvent, DeliveryReport, Patient, Practice, Reminder
+from .planning import plan_appointment, replan_patient
+
+SEEN_EVERY = timedelta(minutes=1)
+
+
+class SyncProblem(Exception):
+    """A refused change: HTTP-like status, a sentence, and the fields concerned."""
+
+    def __init__(self, status: int, detail: str, errors: list[dict] | None = None):
+        super().__init__(detail)
+        self.status, self.detail, self.errors = status, detail, errors or []
+
+
+@dataclass
+class PatientResult:
+    patient: Patient
+    created: bool
+    warnings: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class AppointmentResult:
+    appointment: Appointment
+    created: bool
+    reminder: Reminder | None
+    warnings: list[dict] = field(default_factory=list)
+
+
+def touch_practice(practice: Practice, now: datetime) -> None:
+    """Record that the practice program was seen; at most one write a minute."""
+    if practice.last_seen_at is None or now - practice.last_seen_at >= SEEN_EVERY:
+        practice.last_seen_at = now
+
+
+# --- patients ----------------------------------------------------------------
+
+def put_patient(practice: Practice, external_id: str, data: Mapping[str, Any], now: datetime) -> PatientResult:
+    """Create or update a patient; re-plan their reminders when consent or number changed.
+
+    :raise SyncProblem 409: for a stale revision or an erased patient.
+    """
+    touch_practice(practice, now)
+    patient = _find(Patient, practice, external_id)
+    if patient is not None and patient.erased_at is not None:
+        raise SyncProblem(409, "This patient's data were erased; send the patient under a new ID.")
+    _check_revision(patient, data.get("revision"))
+    created = patient is None
+    if created:
+        patient = Patient(practice_id=practice.id, external_id=external_id, revision=0)
+        db.session.add(patient)
+    before = _reminder_relevant(patient)
+    _set_patient_fields(patient, data)
+    db.session.flush()
+    if not created and _reminder_relevant(patient) != before:
+        replan_patient(patient, now)
+    return PatientResult(patient, created, patient_warnings(patient))
+
+
+def _set_patient_fields(patient: Patient, data: Mapping[str, Any]) -> None:
+    mobile = parse_mobile(data.get("mobile"))
+    patient.first_name = data.get("first_name")
+    patient.last_name = data.get("last_name")
+    patient.salutation = data.get("salutation")
+    patient.sms_consent = bool(data.get("sms_consent"))
+    patient.mobile_raw, patient.mobile_e164 = mobile.raw, mobile.e164
+    patient.mobile_problem, patient.mobile_problem_detail = mobile.problem, mobile.detail
+    patient.revision = max(patient.revision or 0, data.get("revision") or 0)
+
+
+def _reminder_relevant(patient: Patient) -> tuple:
+    return patient.sms_consent, patient.mobile_e164, patient.mobile_problem
+
+
+def patient_warnings(patient: Patient) -> list[dict]:
+    """What stops this patient's reminders and the practice can fix: the mobile number."""
+    if patient.mobile_problem is None or (patient.mobile_problem == MISSING and not patient.sms_consent):
+        return []
+    return [{"field": "mobile", "code": patient.mobile_problem,
+             "message": patient.mobile_problem_detail or patient.mobile_problem}]
+
+
+def erase_patient(practice: Practice, external_id: str, now: datetime) -> Patient:
+    """Erase a patient's personal data and cancel their reminders; the row stays for counts.
+
+    :raise SyncProblem 404: for an unknown patient.
+    """
+    touch_practice(practice, now)
+    patient = _find(Patient, practice, external_id)
+    if patient is None:
+        raise SyncProblem(404, "No such patient.")
+    if patient.erased_at is None:
+        patient.erased_at = now
+        patient.first_name = patient.last_name = patient.salutation = None
+        patient.mobile_raw = patient.mobile_e164 = patient.mobile_problem_detail = None
+        patient.mobile_problem, patient.sms_consent = None, False
+        db.session.flush()
+        replan_patient(patient, now)
+        _purge_sent_texts(patient, now)
+    return patient
+
+
+def _purge_sent_texts(patient: Patient, now: datetime) -> None:
+    """Texts and numbers already sent to the patient go too; statuses and segments stay for counts."""
+    appointment_ids = select(Appointment.id).where(Appointment.patient_id == patient.id)
+    reminders = db.session.scalars(select(Reminder).where(Reminder.appointment_id.in_(appointment_ids))).all()
+    for reminder in reminders:
+        if reminder.body is not None or reminder.recipient is not None:
+            reminder.body = reminder.recipient = None
+            reminder.purged_at = now
+    reports = db.session.scalars(
+        select(DeliveryReport).where(DeliveryReport.reminder_id.in_([r.id for r in reminders]))
+    ).all() if reminders else []
+    for report in reports:
+        report.recipient, report.details = None, None
+    events = db.session.scalars(select(AppointmentEvent).where(AppointmentEvent.appointment_id.in_(appointment_ids)))
+    for event in events:
+        if event.data and {"body", "text", "recipient"} & set(event.data):
+            event.data = {k: v for k, v in event.data.items() if k not in ("body", "text", "recipient")}
+
+
+# --- appointments --------------------------------------------------------------
+
+def put_appointment(practice: Practice, external_id: str, data: Mapping[str, Any], now: datetime) -> AppointmentResult:
+    """Create, update, move or restore an appointment, record its history and re-plan it.
+
+    A cancelled appointment is restored only by a higher revision: a re-sent
+    older update must not bring it back.
+
+    :raise SyncProblem 409: for a stale revision.
+    :raise SyncProblem 422: for an unknown or erased patient or a start without offset.
+    """
+    touch_practice(practice, now)
+    appointment = _find(Appointment, practice, external_id)
+    _check_revision(appointment, data.get("revision"))
+    patient = _find(Patient, practice, data["patient"])
+    if patient is None or patient.erased_at is not None:
+        raise SyncProblem(422, "patient: no such patient", [{"field": "patient", "message": "no such patient"}])
+    start = _aware(data["start"])
+    created = appointment is None
+    if created:
+        appointment = _create_appointment(practice, external_id, patient, start, data, now)
+    else:
+        _update_appointment(appointment, patient, start, data, now)
+    appointment.start_offset_minutes = int(data["start"].utcoffset().total_seconds() // 60)
+    appointment.duration_minutes = data.get("duration_minutes")
+    appointment.therapist = data.get("therapist")
+    appointment.revision = max(appointment.revision or 0, data.get("revision") or 0)
+    db.session.flush()
+    reminder = plan_appointment(appointment, now)
+    return AppointmentResult(appointment, created, reminder, patient_warnings(patient))
+
+
+def _create_appointment(practice: Practice, external_id: str, patient: Patient, start: datetime,
+                        data: Mapping[str, Any], now: datetime) -> Appointment:
+    appointment = Appointment(practice_id=practice.id, external_id=external_id, patient=patient, start_at=start,
+                              sms_reminder=data.get("sms_reminder", True), revision=0)
+    db.session.add(appointment)
+    db.session.flush()
+    _event(appointment, now, "created", data.get("change_source"), {"start": data["start"].isoformat()})
+    return appointment
+
+
+def _update_appointment(appointment: Appointment, patient: Patient, start: datetime, data: Mapping[str, Any],
+                        now: datetime) -> None:
+    source = data.get("change_source")
+    if appointment.cancelled_at is not None:
+        if (data.get("revision") or 0) <= appointment.revision:
+            raise SyncProblem(409, "The appointment is cancelled; restore it with a higher revision.",
+                              [{"field": "revision", "message": f"must be above {appointment.revision} to restore"}])
+        appointment.cancelled_at = None
+        _event(appointment, now, "restored", source, {"start": data["start"].isoformat()})
+    if appointment.start_at != start:
+        previous = appointment_start(appointment)
+        appointment.start_at = start
+        _event(appointment, now, "moved", source, {"from": previous.isoformat(), "to": data["start"].isoformat()})
+    tick = data.get("sms_reminder", True)
+    if appointment.sms_reminder != tick:
+        appointment.sms_reminder = tick
+        _event(appointment, now, "tick_changed", source, {"from": not tick, "to": tick})
+    if appointment.patient_id != patient.id:
+        appointment.patient = patient
+        _event(appointment, now, "patient_changed", source, {"patient": patient.external_id})
+
+
+def cancel_appointment(practice: Practice, external_id: str, now: datetime,
+                       change_source: str | None = None) -> AppointmentResult:
+    """Cancel an appointment and its reminder; cancelling twice changes nothing.
+
+    :raise SyncProblem 404: for an unknown appointment.
+    """
+    touch_practice(practice, now)
+    appointment = _find(Appointment, practice, external_id)
+    if appointment is None:
+        raise SyncProblem(404, "No such appointment.")
+    if appointment.cancelled_at is None:
+        appointment.cancelled_at = now
+        _event(appointment, now, "cancelled", change_source, {"start": appointment_start(appointment).isoformat()})
+        db.session.flush()
+    reminder = plan_appointment(appointment, now)
+    return AppointmentResult(appointment, False, reminder)
+
+
+def appointment_start(appointment: Appointment) -> datetime:
+    """The start time with the offset the practice program sent."""
+    offset = timezone(timedelta(minutes=appointment.start_offset_minutes or 0))
+    return appointment.start_at.astimezone(offset)
+
+
+def current_reminder(appointment: Appointment) -> Reminder | None:
+    """The reminder for the appointment's start time, else the latest one."""
+    rows = db.session.scalars(
+        select(Reminder).where(Reminder.appointment_id == appointment.id).order_by(Reminder.id.desc())
+    ).all()
+    return next((row for row in rows if row.start_at == appointment.start_at), rows[0] if rows else None)
+
+
+# --- helpers -------------------------------------------------------------------
+
+def _find(model, practice: Practice, external_id: str):
+    """The practice's own patient or appointment with this program ID, locked for the update."""
+    return db.session.scalars(
+        select(model).where(model.practice_id == practice.id, model.external_id == external_id).with_for_update()
+    ).first()
+
+
+def _check_revision(stored, revision: int | None) -> None:
+    if stored is not None and revision is not None and revision < stored.revision:
+        raise SyncProblem(409, f"Stale revision {revision}: revision {stored.revision} is stored already.",
+                          [{"field": "revision", "message": f"lower than the stored revision {stored.revision}"}])
+
+
+def _aware(start: datetime) -> datetime:
+    if start.tzinfo is None or start.utcoffset() is None:
+        raise SyncProblem(422, "start: needs a UTC offset", [{"field": "start", "message": "needs a UTC offset"}])
+    return start.astimezone(timezone.utc)
+
+
+def _event(appointment: Appointment, now: datetime, kind: str, source: str | None, data: dict) -> None:
+    db.session.add(AppointmentEvent(appointment_id=appointment.id, practice_id=appointment.practice_id, at=now,
+                                    kind=kind, change_source=source, data=data))
