@@ -1,5 +1,7 @@
 """Unbound extensions, bound to the app in `create_app`."""
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -20,3 +22,17 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+
+
+# Login attempts are limited per client address and per account name; the
+# storage (Redis) is named in the app config by `portal.web.register`.
+limiter = Limiter(key_func=get_remote_address, default_limits=[], in_memory_fallback_enabled=True)
+
+
+def limiter_storage_uri(redis_url: str | None) -> str:
+    """Flask-Limiter's name for our Redis: unix:///path becomes redis+unix:///path."""
+    if not redis_url:
+        return "memory://"
+    if redis_url.startswith("unix://"):
+        return "redis+unix://" + redis_url[len("unix://"):]
+    return redis_url

@@ -1,5 +1,6 @@
 """Language choice: German by default, English on request."""
 from flask import request, session
+from flask_babel import lazy_gettext
 from flask_login import current_user
 
 LANGUAGES = ("de", "en")
@@ -12,3 +13,41 @@ def select_locale() -> str:
     if session.get("locale") in LANGUAGES:
         return session["locale"]
     return request.accept_languages.best_match(LANGUAGES) or "de"
+
+
+# English sentences of the domain code (plain Python, no Flask), in the user's language.
+_DOMAIN_TEXTS = {
+    "no mobile number given": lazy_gettext("no mobile number given"),
+    "contains a letter (for example O instead of 0)": lazy_gettext("contains a letter (for example O instead of 0)"),
+    "contains characters other than digits, spaces and + - / ( ) .":
+        lazy_gettext("contains characters other than digits, spaces and + - / ( ) ."),
+    "not a phone number": lazy_gettext("not a phone number"),
+    "a landline number, not a mobile number": lazy_gettext("a landline number, not a mobile number"),
+    "not a mobile number": lazy_gettext("not a mobile number"),
+    "too short for a mobile number": lazy_gettext("too short for a mobile number"),
+    "too long for a mobile number": lazy_gettext("too long for a mobile number"),
+    "unknown country code": lazy_gettext("unknown country code"),
+    "not a valid number": lazy_gettext("not a valid number"),
+    "must be a time of day as HH:MM, e.g. 18:00": lazy_gettext("must be a time of day as HH:MM, e.g. 18:00"),
+    "must be one of: day_before, hours_before": lazy_gettext("must be one of: day_before, hours_before"),
+    "must be a whole number from 1 to 168": lazy_gettext("must be a whole number from 1 to 168"),
+    "must be a whole number from 0 to 1440": lazy_gettext("must be a whole number from 0 to 1440"),
+    "must be an IANA time zone such as Europe/Berlin": lazy_gettext("must be an IANA time zone such as Europe/Berlin"),
+    "The sender is empty.": lazy_gettext("The sender is empty."),
+    "The sender must not start or end with a space.": lazy_gettext("The sender must not start or end with a space."),
+    "The sender must be 1 to 11 letters (A-Z, no umlauts), digits or spaces with at least one letter, "
+    "or a phone number of up to 17 digits.": lazy_gettext(
+        "The sender must be 1 to 11 letters (A-Z, no umlauts), digits or spaces with at least one letter, "
+        "or a phone number of up to 17 digits."),
+    "a practice group with this slug exists already": lazy_gettext("a practice group with this slug exists already"),
+    "a practice with this slug exists already": lazy_gettext("a practice with this slug exists already"),
+    "a user with this e-mail address exists already": lazy_gettext("a user with this e-mail address exists already"),
+    "must not be before valid_from": lazy_gettext("must not be before the start of the validity"),
+}
+
+
+def domain_text(message: str | None) -> str:
+    """A message of the domain code translated where we know it, else as it is."""
+    if not message:
+        return ""
+    return str(_DOMAIN_TEXTS.get(message, message))

@@ -1,12 +1,13 @@
 """Administration API: practice groups, practices, settings, licences, API keys, audit."""
+from contextlib import contextmanager
+
 from sqlalchemy import select
 
+from .. import administration
 from ..access import group_condition, scoped
-from ..audit import record
-from ..credentials import issue_practice_key
-from ..domain.settings import effective, setting_problem
+from ..domain.settings import effective
 from ..extensions import db
-from ..models import AuditEntry, Licence, Practice, PracticeApiKey, PracticeGroup, utcnow
+from ..models import AuditEntry, Licence, Practice, PracticeApiKey, PracticeGroup
 from ..practices import effective_settings, licence_active, own_settings
 from . import schemas as s
 from .core import Problem, current_principal, field_error, operation
@@ -23,13 +24,8 @@ def list_groups():
 @operation("POST", "/groups", summary="Create a practice group", permission="manage_tenants",
            body=s.GroupIn, response=s.GroupOut, status=201, errors=(409,))
 def create_group(body: s.GroupIn):
-    if db.session.scalar(select(PracticeGroup.id).where(PracticeGroup.slug == body.slug)):
-        raise field_error(409, "slug", "a practice group with this slug exists already")
-    group = PracticeGroup(slug=body.slug, name=body.name)
-    db.session.add(group)
-    db.session.flush()
-    record(current_principal(), "group.create", group, after={"slug": group.slug, "name": group.name})
-    db.session.commit()
+    with _problems():
+        group = administration.create_group(current_principal(), body.slug, body.name)
     return group_out(group)
 
 
@@ -64,16 +60,11 @@ def list_practices():
 def create_practice(body: s.PracticeIn):
     group = db.session.scalars(scoped(current_principal(), PracticeGroup).where(PracticeGroup.slug == body.group)).first()
     if group is None:
-        raise field_error(422, "group", "no such practice group")
-    if body.timezone is not None and (problem := setting_problem("timezone", body.timezone)):
-        raise field_error(422, "timezone", problem)
-    if db.session.scalar(select(Practice.id).where(Practice.slug == body.slug)):
-        raise field_error(409, "slug", "a practice with this slug exists already")
-    practice = Practice(slug=body.slug, name=body.name, group=group, timezone=body.timezone, phone=body.phone)
-    db.session.add(practice)
-    db.session.flush()
-    record(current_principal(), "practice.create", practice, after=body.model_dump(mode="json"))
-    db.session.commit()
+        raise field_error(404, "group", "no such practice group")
+    with _problems():
+        practice = administration.create_practice(
+            current_principal(), group, body.slug, body.name, timezone=body.timezone, phone=body.phone
+        )
     return practice_out(practice)
 
 
@@ -91,8 +82,6 @@ def get_practice_settings(practice: Practice):
 @operation("PATCH", "/practices/{practice_slug}/settings", summary="Override or inherit the practice's settings",
            permission="write_settings", body=s.PracticeSettingsIn, response=s.SettingsOut)
 def patch_practice_settings(practice: Practice, body: s.PracticeSettingsIn):
-    if body.sms_enabled and "sms_enabled" in body.model_fields_set and not licence_active(practice):
-        raise field_error(422, "sms_enabled", "SMS can be switched on only while the practice holds an active licence")
     change_settings(practice, body)
     return practice_settings_out(practice)
 
@@ -109,16 +98,8 @@ def get_licence(practice: Practice):
 @operation("PUT", "/practices/{practice_slug}/licence", summary="Grant, extend, suspend or revoke the licence",
            permission="manage_licences", body=s.LicenceIn, response=s.LicenceOut)
 def put_licence(practice: Practice, body: s.LicenceIn):
-    if body.valid_until is not None and body.valid_until < body.valid_from:
-        raise field_error(422, "valid_until", "must not be before valid_from")
-    principal = current_principal()
-    before = licence_out(practice.licence).model_dump(mode="json") if practice.licence else None
-    licence = Licence(practice=practice, created_by=principal.user, **body.model_dump())
-    db.session.add(licence)
-    db.session.flush()
-    db.session.refresh(practice, ["licences"])
-    record(principal, "licence.change", practice, before=before, after=body.model_dump(mode="json"))
-    db.session.commit()
+    with _problems():
+        licence = administration.change_licence(current_principal(), practice, **body.model_dump())
     return licence_out(licence)
 
 
@@ -138,11 +119,7 @@ def list_api_keys(practice: Practice):
 @operation("POST", "/practices/{practice_slug}/api-keys", summary="Issue an API key; it is shown only once",
            permission="manage_keys", body=s.ApiKeyIn, response=s.ApiKeyCreated, status=201)
 def create_api_key(practice: Practice, body: s.ApiKeyIn):
-    principal = current_principal()
-    key, secret = issue_practice_key(practice, principal.user, body.label)
-    db.session.flush()
-    record(principal, "api_key.create", key, after={"prefix": key.prefix, "label": key.label})
-    db.session.commit()
+    key, secret = administration.issue_key(current_principal(), practice, body.label)
     return s.ApiKeyCreated(key=secret, **s.ApiKeyOut.model_validate(key, from_attributes=True).model_dump())
 
 
@@ -156,10 +133,7 @@ def revoke_api_key(practice: Practice, key_id: str):
     ).first()
     if key is None:
         raise Problem(404, "No such API key.")
-    if key.revoked_at is None:
-        key.revoked_at = utcnow()
-        record(current_principal(), "api_key.revoke", key, before={"prefix": key.prefix}, after={"revoked": True})
-        db.session.commit()
+    administration.revoke_key(current_principal(), key)
 
 
 # --- audit log -----------------------------------------------------------------
@@ -181,23 +155,20 @@ def list_audit(query: s.AuditQuery):
 # --- shapes --------------------------------------------------------------------
 
 def change_settings(holder: Practice | PracticeGroup, body: s.GroupSettingsIn) -> None:
-    """Apply the fields sent (null = inherit), check each with the domain rules, audit."""
-    changes = {name: getattr(body, name) for name in body.model_fields_set}
-    errors = [
-        {"field": name, "message": problem}
-        for name, value in changes.items()
-        if name != "sms_enabled" and (problem := setting_problem(name, value))
-    ]
-    if errors:
-        raise Problem(422, "Some settings are invalid: " + ", ".join(e["field"] for e in errors) + ".", errors)
-    before = {**own_settings(holder), **({"sms_enabled": holder.sms_enabled} if isinstance(holder, Practice) else {})}
-    if "sms_enabled" in changes and changes["sms_enabled"] is None:
-        changes["sms_enabled"] = False
-    for name, value in changes.items():
-        setattr(holder, name, value)
-    record(current_principal(), f"{type(holder).__name__.lower()}.settings", holder,
-           before={name: before[name] for name in changes}, after=changes)
-    db.session.commit()
+    """Apply the fields sent (null = inherit), checked by the domain rules (422 naming each)."""
+    with _problems():
+        administration.change_settings(
+            current_principal(), holder, {name: getattr(body, name) for name in body.model_fields_set}
+        )
+
+
+@contextmanager
+def _problems():
+    """The service's refusals as problem+json: 409 for a conflict, 422 for invalid fields."""
+    try:
+        yield
+    except administration.Invalid as error:
+        raise Problem(409 if isinstance(error, administration.Conflict) else 422, str(error), error.errors) from None
 
 
 def group_out(group: PracticeGroup) -> s.GroupOut:
@@ -242,7 +213,10 @@ def practice_settings_out(practice: Practice) -> s.SettingsOut:
     return s.SettingsOut(settings=result)
 
 
+MAX_ID = 2**31 - 1  # the database's integer IDs; anything larger names nothing
+
+
 def _int_id(value: str) -> int:
-    if not value.isdigit() or len(value) > 12:
+    if not value.isdigit() or int(value) > MAX_ID:
         raise Problem(404, "No such API key.")
     return int(value)

@@ -162,5 +162,5 @@ class AuditPage(BaseModel):
 
 class AuditQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    before: Annotated[int, Field(ge=1)] | None = None
+    before: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
     limit: Annotated[int, Field(ge=1, le=200)] = 50

@@ -1,0 +1,327 @@
+"""The support lookup, shared by the portal pages and GET /api/v1/lookup.
+
+Search appointments by phone number (any format), patient name, appointment
+ID, provider message ID, practice and date range, always within the caller's
+scope; for one appointment: its timeline, the support checklist, the text
+that would be sent now and a plain-text summary for a ticket.
+"""
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from . import planning
+from .access import Principal, scoped
+from .domain.phones import mask_phone, normalize_phone_query
+from .domain.reasons import reason_text, status_text
+from .extensions import db
+from .i18n import domain_text
+from .models import Appointment, AppointmentEvent, Patient, Practice, Reminder, utcnow
+from .practices import effective_settings, licence_active
+from .sending import quota_usage
+
+# The practice program counts as offline when it has not called for this long.
+ONLINE_WITHIN = timedelta(hours=24)
+SEARCH_ZONE = ZoneInfo("Europe/Berlin")
+
+
+@dataclass
+class Criteria:
+    phone: str | None = None
+    name: str | None = None
+    appointment: str | None = None
+    message_id: str | None = None
+    practice: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+    def given(self) -> bool:
+        return any(value not in (None, "") for value in vars(self).values())
+
+
+@dataclass
+class Check:
+    key: str
+    ok: bool | None  # None: for information only
+    label: str
+    detail: str = ""
+
+
+@dataclass
+class Details:
+    """Everything the appointment page and the API show about one appointment."""
+
+    appointment: Appointment
+    reminders: list[Reminder]
+    timeline: list[AppointmentEvent]
+    checklist: list[Check] = field(default_factory=list)
+
+
+# --- search -----------------------------------------------------------------------------
+
+def search(principal: Principal, criteria: Criteria) -> Select:
+    """Matching appointments within the caller's scope, newest start first (a statement to page)."""
+    statement = (
+        scoped(principal, Appointment)
+        .join(Appointment.patient)
+        .options(joinedload(Appointment.patient), joinedload(Appointment.practice).joinedload(Practice.group))
+        .order_by(Appointment.start_at.desc(), Appointment.id.desc())
+    )
+    for condition in _conditions(criteria):
+        statement = statement.where(condition)
+    return statement
+
+
+def _conditions(criteria: Criteria) -> list:
+    conditions = []
+    if criteria.phone and criteria.phone.strip():
+        e164 = normalize_phone_query(criteria.phone)
+        # A number that is no valid number is still found as it was typed (flagged invalid).
+        conditions.append(Patient.mobile_e164 == e164 if e164 else Patient.mobile_raw == criteria.phone.strip())
+    if criteria.name and criteria.name.strip():
+        for word in criteria.name.split()[:4]:
+            pattern = f"%{_escape_like(word)}%"
+            conditions.append(or_(Patient.first_name.ilike(pattern, escape="\\"),
+                                  Patient.last_name.ilike(pattern, escape="\\")))
+    if criteria.appointment and criteria.appointment.strip():
+        text = criteria.appointment.strip().lstrip("#")
+        by_id = [Appointment.id == int(text)] if text.isascii() and text.isdigit() and len(text) < 12 else []
+        conditions.append(or_(Appointment.external_id == text, *by_id))
+    if criteria.message_id and criteria.message_id.strip():
+        conditions.append(Appointment.id.in_(
+            select(Reminder.appointment_id).where(Reminder.provider_message_id == criteria.message_id.strip())
+        ))
+    if criteria.practice:
+        conditions.append(Appointment.practice_id.in_(select(Practice.id).where(Practice.slug == criteria.practice)))
+    if criteria.date_from:
+        conditions.append(Appointment.start_at >= _day_start(criteria.date_from))
+    if criteria.date_to:
+        conditions.append(Appointment.start_at < _day_start(criteria.date_to + timedelta(days=1)))
+    return conditions
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=SEARCH_ZONE).astimezone(timezone.utc)
+
+
+def reminders_by_appointment(appointments: list[Appointment]) -> dict[int, list[Reminder]]:
+    """The reminders of several appointments in one query, newest start first."""
+    result: dict[int, list[Reminder]] = {appointment.id: [] for appointment in appointments}
+    if result:
+        rows = db.session.scalars(
+            select(Reminder).where(Reminder.appointment_id.in_(result)).order_by(Reminder.start_at.desc())
+        ).all()
+        for row in rows:
+            result[row.appointment_id].append(row)
+    return result
+
+
+def timelines(appointments: list[Appointment]) -> dict[int, list[AppointmentEvent]]:
+    """The timeline events of several appointments in one query, in the order they happened."""
+    result: dict[int, list[AppointmentEvent]] = {appointment.id: [] for appointment in appointments}
+    if result:
+        rows = db.session.scalars(
+            select(AppointmentEvent).where(AppointmentEvent.appointment_id.in_(result))
+            .order_by(AppointmentEvent.at, AppointmentEvent.id)
+        ).all()
+        for row in rows:
+            result[row.appointment_id].append(row)
+    return result
+
+
+def details(appointments: list[Appointment], now: datetime | None = None) -> list[Details]:
+    """Reminders, timeline and checklist of each appointment, in a fixed number of queries."""
+    now = now or utcnow()
+    reminders, events = reminders_by_appointment(appointments), timelines(appointments)
+    result = []
+    for appointment in appointments:
+        item = Details(appointment, reminders[appointment.id], events[appointment.id])
+        item.checklist = checklist(appointment, item.reminders, now)
+        result.append(item)
+    return result
+
+
+def appointment_details(principal: Principal, appointment_id: int) -> Details | None:
+    """One appointment within the caller's scope, with everything support needs."""
+    appointment = db.session.scalars(
+        scoped(principal, Appointment).where(Appointment.id == appointment_id)
+        .options(joinedload(Appointment.patient),
+                 joinedload(Appointment.practice).options(joinedload(Practice.group), selectinload(Practice.licences)))
+    ).first()
+    return details([appointment])[0] if appointment else None
+
+
+# --- the checklist ------------------------------------------------------------------------
+
+def current_reminder(appointment: Appointment, reminders: list[Reminder]) -> Reminder | None:
+    """The reminder for the appointment's current start time."""
+    return next((row for row in reminders if row.start_at == appointment.start_at), None)
+
+
+def checklist(appointment: Appointment, reminders: list[Reminder], now: datetime) -> list[Check]:
+    """The answers to support's questions, each with a detail."""
+    practice, patient = appointment.practice, appointment.patient
+    licence = practice.licence
+    licence_detail = (
+        _("%(status)s, %(start)s to %(end)s", status=licence_status_text(licence.status),
+          start=licence.valid_from.strftime("%d.%m.%Y"),
+          end=licence.valid_until.strftime("%d.%m.%Y") if licence.valid_until else _("open end"))
+        if licence else _("no licence granted")
+    )
+    mobile_ok = patient.mobile_problem is None and bool(patient.mobile_e164)
+    mobile_detail = mask_phone(patient.mobile_e164) if mobile_ok else " ".join(
+        filter(None, [reason_text(patient.mobile_problem or "missing_mobile", _locale()),
+                      domain_text(patient.mobile_problem_detail)]))
+    seen = practice.last_seen_at
+    sent = sum(1 for row in reminders if row.start_at == appointment.start_at and row.submit_started_at)
+    checks = [
+        Check("licence", licence_active(practice, now), _("Licence active"), licence_detail),
+        Check("sms_enabled", practice.sms_enabled, _("SMS switched on for the practice")),
+        Check("consent", patient.sms_consent and patient.erased_at is None, _("Patient consented to SMS"),
+              _("patient data erased") if patient.erased_at else ""),
+        Check("mobile", mobile_ok, _("Valid mobile number"), mobile_detail),
+        Check("appointment_tick", appointment.sms_reminder, _("SMS reminder ticked for the appointment")),
+        Check("not_cancelled", appointment.cancelled_at is None, _("Appointment not cancelled"),
+              _local(appointment.cancelled_at, practice) if appointment.cancelled_at else ""),
+        Check("program_seen", seen is not None and now - seen <= ONLINE_WITHIN, _("Practice program last seen"),
+              _local(seen, practice) if seen else _("never")),
+        Check("sent_count", sent <= 1, _("SMS sent for this start time"), str(sent)),
+    ]
+    used, quota = quota_usage(practice, now) if licence and licence.monthly_quota is not None else (0, None)
+    if quota is not None:
+        checks.append(Check("quota", used < quota, _("Monthly quota"), f"{used} / {quota}"))
+    return checks
+
+
+# --- the text now and the text sent ---------------------------------------------------------
+
+def text_now(appointment: Appointment, reminders: list[Reminder], now: datetime | None = None):
+    """(the SMS that would be composed now, the reason it would not be sent or None)."""
+    now = now or utcnow()
+    reminder = current_reminder(appointment, reminders)
+    if reminder is None:
+        # Not stored: a stand-in so that the one composing rule can render it.
+        reminder = Reminder(appointment=appointment, practice=appointment.practice, start_at=appointment.start_at,
+                            status="planned")
+    return planning.compose(reminder, now), planning.check_before_send(reminder, now)
+
+
+def text_sent(reminders: list[Reminder]) -> Reminder | None:
+    """The latest reminder that was submitted (its stored text), if any."""
+    return next((row for row in reminders if row.submit_started_at or row.submitted_at), None)
+
+
+# --- the ticket summary --------------------------------------------------------------------
+
+def summary(item: Details, now: datetime | None = None) -> str:
+    """A plain-text summary to paste into a support ticket (phone numbers masked)."""
+    appointment, practice, patient = item.appointment, item.appointment.practice, item.appointment.patient
+    locale = _locale()
+    lines = [
+        _("Appointment %(id)s (ID in the practice program: %(external)s)", id=appointment.id,
+          external=appointment.external_id),
+        _("Practice: %(name)s (%(slug)s)", name=practice.name, slug=practice.slug),
+        _("Start: %(start)s", start=_local(appointment.start_at, practice)),
+        # No name in a ticket: the practice finds the patient by its own ID.
+        _("Patient: ID %(id)s in the practice program, mobile %(mobile)s", id=patient.external_id,
+          mobile=mask_phone(patient.mobile_e164 or patient.mobile_raw) or "–"),
+        "",
+        _("Checklist:"),
+    ]
+    lines += [f"  [{'x' if check.ok else ' ' if check.ok is False else '-'}] {check.label}"
+              + (f": {check.detail}" if check.detail else "") for check in item.checklist]
+    lines += ["", _("Reminders:")]
+    for row in item.reminders:
+        text = f"  {_local(row.start_at, practice)}: {status_text(row.status, locale)}"
+        if row.reason:
+            text += f" ({reason_text(row.reason, locale)})"
+        if row.submitted_at:
+            text += " – " + _("submitted %(at)s, message ID %(id)s", at=_local(row.submitted_at, practice),
+                               id=row.provider_message_id or "–")
+        if row.delivery_status:
+            text += " – " + status_text(row.delivery_status, locale)
+        if row.provider_error_code:
+            text += " – " + _("error code %(code)s", code=row.provider_error_code)
+        lines.append(text)
+    if not item.reminders:
+        lines.append("  –")
+    lines += ["", _("Timeline:")]
+    lines += [f"  {_local(event.at, practice)} {event_line(event)}" for event in item.timeline] or ["  –"]
+    return "\n".join(lines)
+
+
+def event_line(event: AppointmentEvent) -> str:
+    """One timeline entry in words (without its time)."""
+    data, locale = event.data or {}, _locale()
+    words = {
+        "created": _("synced (created)"), "restored": _("synced again (restored)"), "moved": _("moved"),
+        "tick_changed": _("SMS tick changed"), "patient_changed": _("patient changed"),
+        "cancelled": _("cancelled"), "planned": _("reminder planned"), "skipped": _("reminder skipped"),
+        "reminder_cancelled": _("reminder cancelled"), "claimed": _("claimed for sending"),
+        "submitted": _("submitted to the provider"), "failed": _("sending failed"),
+        "outcome_unknown": _("no answer from the provider; may have been sent; not resent"),
+        "send_retry": _("sending will be retried"), "delivery_report": _("delivery report"),
+        "submission_confirmed": _("submission confirmed by a delivery report"), "replanned": _("re-planned"),
+    }
+    parts = [words.get(event.kind, event.kind)]
+    if event.change_source:
+        parts.append(_("via %(source)s", source=source_text(event.change_source)))
+    if event.kind == "moved":
+        parts.append(_("from %(old)s to %(new)s", old=_iso_local(data.get("from"), event), new=_iso_local(data.get("to"), event)))
+    if data.get("reason"):
+        parts.append(f"({reason_text(data['reason'], locale)})" if event.kind != "delivery_report" else f"({data['reason']})")
+    if data.get("due_at") and event.kind == "planned":
+        parts.append(_("due %(at)s", at=_iso_local(data["due_at"], event)))
+    if event.kind == "delivery_report":
+        parts.append(status_text(data.get("status"), locale))
+        if data.get("status_at"):
+            parts.append(_iso_local(data["status_at"], event))
+    if data.get("error_code") or data.get("code"):
+        parts.append(_("error code %(code)s", code=data.get("error_code") or data.get("code")))
+    if data.get("message_id") and event.kind in ("submitted", "submission_confirmed"):
+        parts.append(_("message ID %(id)s", id=data["message_id"]))
+    return " ".join(str(part) for part in parts)
+
+
+def licence_status_text(code: str) -> str:
+    return {"active": _("active"), "suspended": _("suspended"), "revoked": _("revoked")}.get(code, code)
+
+
+def source_text(code: str) -> str:
+    return {
+        "calendar_drag": _("drag and drop in the calendar"), "clipboard_drag": _("drag and drop from the clipboard"),
+        "dialog": _("appointment dialog in the prescription view"), "import": _("import"),
+    }.get(code, code)
+
+
+def _zone(practice: Practice) -> ZoneInfo:
+    return ZoneInfo(effective_settings(practice)["timezone"].value)
+
+
+def _local(moment: datetime | None, practice: Practice) -> str:
+    return moment.astimezone(_zone(practice)).strftime("%d.%m.%Y %H:%M") if moment else "–"
+
+
+def _iso_local(text: str | None, event: AppointmentEvent) -> str:
+    if not text:
+        return "–"
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return _local(moment, event.appointment.practice)
+
+
+def _locale() -> str:
+    return str(get_locale() or "de")
+

@@ -1,0 +1,102 @@
+"""What every portal view needs: the caller as a Principal, role gates,
+pagination and the Jinja filters."""
+from datetime import date, datetime
+from functools import wraps
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+from flask import abort, request
+from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
+
+from ..access import Principal
+from ..domain.phones import mask_phone
+from ..domain.reasons import reason_text, status_text
+from ..extensions import db
+from ..models import LICENCE_STATUSES
+from ..support import licence_status_text
+from ..i18n import domain_text
+from ..practices import effective_settings
+
+PER_PAGE = 50
+
+
+def principal() -> Principal:
+    """The logged-in user as the caller the access helpers understand."""
+    return Principal(user=current_user._get_current_object())
+
+
+def permission_required(permission: str) -> Callable:
+    """Log in first; then :raise 403: unless the user's role allows `permission`."""
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if not principal().can(permission):
+                abort(403)
+            return view(*args, **kwargs)
+        return wrapped
+    return decorator
+
+
+def roles_required(*roles: str) -> Callable:
+    """Log in first; then :raise 403: unless the user has one of `roles`."""
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+        return wrapped
+    return decorator
+
+
+def paginate(statement, per_page: int = PER_PAGE):
+    """One page of `statement` (page from ?page=): two queries, count and rows."""
+    page = request.args.get("page", 1, type=int)
+    return db.paginate(statement, page=max(page, 1), per_page=per_page, error_out=False)
+
+
+def locale_code() -> str:
+    return str(get_locale() or "de")
+
+
+def role_names() -> dict[str, str]:
+    return {"vendor_admin": _("Vendor administrator"), "support": _("Support"), "group_admin": _("Group administrator")}
+
+
+def licence_status_names() -> dict[str, str]:
+    return {code: licence_status_text(code) for code in LICENCE_STATUSES}
+
+
+def _datetime(value: datetime | None, zone: str | None = None) -> str:
+    if value is None:
+        return "–"
+    if zone:
+        value = value.astimezone(ZoneInfo(zone))
+        return value.strftime("%d.%m.%Y %H:%M")
+    return format_datetime(value, "dd.MM.yyyy HH:mm")
+
+
+def _date(value: date | None) -> str:
+    return format_date(value, "dd.MM.yyyy") if value else "–"
+
+
+def register_filters(app) -> None:
+    app.jinja_env.filters.update(
+        dt=_datetime,
+        d=_date,
+        mask=mask_phone,
+        reason=lambda code: reason_text(code, locale_code()) if code else "",
+        status=lambda code: status_text(code, locale_code()) if code else "",
+        domain=domain_text,
+        zone=lambda practice: effective_settings(practice)["timezone"].value,
+    )
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as the choices of a WTForms SelectField."""
+    return [SelectChoice(value, label) for value, label in pairs]

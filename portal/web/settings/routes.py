@@ -1,0 +1,165 @@
+"""The group and practice dialogs, the text preview, reminders and data quality."""
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload, selectinload
+
+from ... import administration
+from ...access import get_group_or_404, get_practice_or_404, scoped
+from ...domain import messages
+from ...domain.settings import effective
+from ...extensions import db
+from ...i18n import domain_text
+from ...models import REMINDER_STATUSES, Appointment, Patient, Practice, PracticeGroup, Reminder
+from ...practices import effective_settings, licence_active, own_settings
+from ..admin.usage import quota_usage
+from ..common import paginate, permission_required, principal
+from .forms import LABELS, POLICIES, SOURCES, PracticeSettingsForm, SettingsForm
+
+bp = Blueprint("settings", __name__, url_prefix="/settings")
+
+
+@bp.get("/")
+@permission_required("write_settings")
+def index():
+    page = paginate(
+        scoped(principal(), PracticeGroup)
+        .options(selectinload(PracticeGroup.practices).selectinload(Practice.licences))
+        .order_by(PracticeGroup.name, PracticeGroup.id),
+        per_page=20,
+    )
+    return render_template("settings/index.html", page=page, licence_active=licence_active)
+
+
+# --- dialogs ------------------------------------------------------------------------
+
+@bp.route("/groups/<slug>", methods=["GET", "POST"])
+@permission_required("write_settings")
+def group(slug: str):
+    group = get_group_or_404(principal(), slug)
+    form = SettingsForm()
+    if form.validate_on_submit() and _save(form, group):
+        flash(_("The settings of %(name)s have been saved.", name=group.name), "success")
+        return redirect(url_for(".group", slug=slug))
+    if request.method == "GET":
+        form.fill(own_settings(group), effective(own_settings(group)))
+    return _dialog(form, group, effective(own_settings(group)))
+
+
+@bp.route("/practices/<slug>", methods=["GET", "POST"])
+@permission_required("write_settings")
+def practice(slug: str):
+    practice = get_practice_or_404(principal(), slug)
+    form = PracticeSettingsForm()
+    if form.validate_on_submit() and _save(form, practice):
+        flash(_("The settings of %(name)s have been saved.", name=practice.name), "success")
+        return redirect(url_for(".practice", slug=slug))
+    if request.method == "GET":
+        form.fill(own_settings(practice), effective_settings(practice), practice.sms_enabled)
+    return _dialog(form, practice, effective_settings(practice))
+
+
+def _save(form: SettingsForm, holder) -> bool:
+    """Store the dialog through the shared service; field errors go back onto the form."""
+    changes = form.changes()
+    if changes.get("template") is not None and (problem := template_problem(changes["template"])):
+        form.template.errors = [problem]
+        return False
+    try:
+        administration.change_settings(principal(), holder, changes)
+    except administration.Invalid as error:
+        for item in error.errors:
+            field = getattr(form, item["field"])
+            field.errors = list(field.errors) + [_error_text(item)]
+        return False
+    return True
+
+
+def _error_text(item: dict) -> str:
+    if item["field"] == "sms_enabled":
+        return _("SMS can be switched on only while the practice holds an active licence.")
+    return domain_text(item["message"])
+
+
+def _dialog(form, holder, effective_values):
+    status = 422 if form.errors else 200
+    is_practice = isinstance(holder, Practice)
+    return render_template(
+        "settings/dialog.html", form=form, holder=holder, is_practice=is_practice, effective=effective_values,
+        labels=LABELS, sources=SOURCES, policies=POLICIES,
+        licensed=licence_active(holder) if is_practice else None, placeholders=messages.PLACEHOLDERS,
+        inherited=effective(own_settings(holder.group)) if is_practice else effective(None),
+        quota=quota_usage(holder) if is_practice else None,
+    ), status
+
+
+# --- live preview ---------------------------------------------------------------------
+
+@bp.post("/preview")
+@permission_required("write_settings")
+def preview():
+    """The reminder text filled with sample data, its encoding and segments (JSON)."""
+    template = (request.get_json(silent=True) or {}).get("template")
+    if not isinstance(template, str):
+        return jsonify(error=_("Send the text as {\"template\": \"...\"}.")), 400
+    problem = template_problem(template)
+    text = messages.render(template, messages.SAMPLE_VALUES)
+    info = messages.sms_info(text)
+    return jsonify(
+        ok=problem is None, error=problem, text=text, encoding=info.encoding, length=info.length,
+        segments=info.segments, per_segment=info.per_segment, remaining=info.remaining,
+        summary=_("%(encoding)s · %(length)s characters · %(segments)s SMS", encoding=info.encoding,
+                  length=info.length, segments=info.segments),
+    )
+
+
+def template_problem(template: str) -> str | None:
+    """Why the reminder text cannot be saved, in the user's language, naming the placeholder."""
+    try:
+        messages.check_template(template)
+    except messages.TemplateError as error:
+        allowed = ", ".join("{" + name + "}" for name in messages.PLACEHOLDERS)
+        if error.placeholder in ("{", "}"):
+            return _('Single "%(brace)s" without its partner; write "%(double)s" for a literal brace.',
+                     brace=error.placeholder, double=error.placeholder * 2)
+        if error.placeholder == "":
+            return _('Empty placeholder "{}". Allowed: %(allowed)s', allowed=allowed)
+        if error.placeholder is not None:
+            return _('Unknown placeholder "{%(name)s}". Allowed: %(allowed)s', name=error.placeholder, allowed=allowed)
+        if not template.strip():
+            return _("The reminder text is empty.")
+        return _("The reminder text is longer than %(n)s characters.", n=messages.MAX_TEMPLATE_LENGTH)
+    return None
+
+
+# --- reminders and data quality ------------------------------------------------------
+
+@bp.get("/practices/<slug>/reminders")
+@permission_required("read")
+def reminders(slug: str):
+    practice = get_practice_or_404(principal(), slug)
+    statement = (
+        scoped(principal(), Reminder).where(Reminder.practice_id == practice.id)
+        .options(joinedload(Reminder.appointment).joinedload(Appointment.patient))
+        .order_by(Reminder.start_at.desc(), Reminder.id.desc())
+    )
+    status = request.args.get("status")
+    if status in REMINDER_STATUSES:
+        statement = statement.where(Reminder.status == status)
+    return render_template("settings/reminders.html", practice=practice, page=paginate(statement),
+                           statuses=REMINDER_STATUSES, selected=status,
+                           zone=effective_settings(practice)["timezone"].value)
+
+
+@bp.get("/practices/<slug>/data-quality")
+@permission_required("read")
+def data_quality(slug: str):
+    """Patients who consented to SMS but whose mobile number is missing or invalid."""
+    practice = get_practice_or_404(principal(), slug)
+    statement = (
+        scoped(principal(), Patient)
+        .where(Patient.practice_id == practice.id, Patient.sms_consent.is_(True), Patient.erased_at.is_(None),
+               Patient.mobile_problem.is_not(None))
+        .order_by(Patient.last_name, Patient.first_name, Patient.id)
+    )
+    return render_template("settings/data_quality.html", practice=practice, page=paginate(statement))
+

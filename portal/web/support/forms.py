@@ -1,0 +1,28 @@
+from flask_babel import lazy_gettext as _l
+from wtforms import DateField, Form, SelectField, StringField
+from wtforms.validators import Length, Optional, Regexp
+
+from ...support import Criteria
+
+
+# PostgreSQL refuses NUL in text, and no search needs control characters.
+PRINTABLE = Regexp(r"^[^\x00-\x1f\x7f]*$", message=_l("Contains control characters."))
+
+
+class LookupForm(Form):
+    """The search form; sent with GET, so it needs no CSRF token."""
+
+    phone = StringField(_l("Phone number"), validators=[Optional(), PRINTABLE, Length(max=40)])
+    name = StringField(_l("Patient name"), validators=[Optional(), PRINTABLE, Length(max=100)])
+    appointment = StringField(_l("Appointment ID"), validators=[Optional(), PRINTABLE, Length(max=64)])
+    message_id = StringField(_l("Provider message ID"), validators=[Optional(), PRINTABLE, Length(max=64)])
+    practice = SelectField(_l("Practice"), choices=[], validate_choice=False)
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
+
+    def criteria(self) -> Criteria:
+        return Criteria(
+            phone=self.phone.data, name=self.name.data, appointment=self.appointment.data,
+            message_id=self.message_id.data, practice=self.practice.data or None,
+            date_from=self.date_from.data, date_to=self.date_to.data,
+        )

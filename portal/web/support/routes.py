@@ -1,0 +1,97 @@
+"""The lookup pages: search, one appointment, reveal, re-plan, and the audit log."""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from ... import administration, support
+from ...access import get_or_404, get_practice_or_404, group_condition, scoped
+from ...audit import record
+from ...extensions import db
+from ...models import AuditEntry, Patient, Practice
+from ..common import choices, paginate, permission_required, principal, roles_required
+from .forms import LookupForm
+
+bp = Blueprint("support", __name__, url_prefix="/support")
+
+
+@bp.get("/")
+@permission_required("read")
+def lookup():
+    form = LookupForm(request.args)
+    practices = db.session.scalars(scoped(principal(), Practice).order_by(Practice.name)).all()
+    form.practice.choices = choices([("", _("All practices"))] + [(p.slug, p.name) for p in practices])
+    page, reminders = None, {}
+    if form.validate() and form.criteria().given():
+        page = paginate(support.search(principal(), form.criteria()))
+        reminders = support.reminders_by_appointment(page.items)
+    return render_template("support/lookup.html", form=form, page=page, reminders=reminders,
+                           current=support.current_reminder)
+
+
+@bp.get("/appointments/<int:appointment_id>")
+@permission_required("read")
+def appointment(appointment_id: int):
+    return _appointment_page(appointment_id, revealed=False)
+
+
+@bp.post("/appointments/<int:appointment_id>/reveal")
+@permission_required("reveal")
+def reveal(appointment_id: int):
+    """Show the full phone number once; the reveal is written to the audit log."""
+    item = support.appointment_details(principal(), appointment_id) or abort(404)
+    record(principal(), "phone.reveal", item.appointment.patient,
+           after={"appointment": item.appointment.id, "patient": item.appointment.patient.external_id})
+    db.session.commit()
+    return _appointment_page(appointment_id, revealed=True)
+
+
+def _appointment_page(appointment_id: int, revealed: bool):
+    item = support.appointment_details(principal(), appointment_id) or abort(404)
+    body_now, blocked = support.text_now(item.appointment, item.reminders)
+    return render_template(
+        "support/appointment.html", item=item, revealed=revealed, composed=body_now, blocked=blocked,
+        sent=support.text_sent(item.reminders), summary=support.summary(item), event_line=support.event_line,
+        current=support.current_reminder(item.appointment, item.reminders), source_text=support.source_text,
+    )
+
+
+@bp.post("/patients/<int:patient_id>/replan")
+@permission_required("replan")
+def replan_patient(patient_id: int):
+    patient = get_or_404(principal(), Patient, Patient.id == patient_id)
+    administration.replan_patient(patient)
+    record(principal(), "patient.replan", patient)
+    db.session.commit()
+    flash(_("The reminders of this patient have been planned again."), "success")
+    return redirect(_back() or url_for(".lookup"))
+
+
+@bp.post("/practices/<slug>/replan")
+@permission_required("replan")
+def replan_practice(slug: str):
+    practice = get_practice_or_404(principal(), slug)
+    administration.replan_practice(practice)
+    record(principal(), "practice.replan", practice)
+    db.session.commit()
+    flash(_("The reminders of %(name)s have been planned again.", name=practice.name), "success")
+    return redirect(_back() or url_for("settings.practice", slug=slug))
+
+
+def _back() -> str | None:
+    """The page the form was on, when it is one of ours."""
+    target = request.referrer or ""
+    return target if target.startswith(request.host_url) else None
+
+
+@bp.get("/audit")
+@roles_required("vendor_admin", "group_admin")
+def audit():
+    statement = (
+        select(AuditEntry).where(group_condition(principal(), AuditEntry.group_id))
+        .options(joinedload(AuditEntry.actor_user))
+        .order_by(AuditEntry.id.desc())
+    )
+    if action := request.args.get("action", "").strip():
+        statement = statement.where(AuditEntry.action.startswith(action))
+    return render_template("support/audit.html", page=paginate(statement), action=action)

@@ -1,0 +1,61 @@
+"""GET /api/v1/lookup for the vendor's ticket system."""
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.models import AuditEntry
+
+
+def test_support_token_finds_appointment_with_reminders_and_timeline(api, make, tenants, sent_reminder):
+    client = api(make.token(tenants["support"]))
+    response = client.get("/lookup", query_string={"phone": "+49 (170) 123-4567"})
+    assert response.status_code == 200, response.json
+    [found] = response.json["appointments"]
+    assert found["external_id"] == "T-1001" and found["practice"] == "nord-1"
+    assert found["patient"]["mobile"] == "+491701234567"
+    [reminder] = found["reminders"]
+    assert (reminder["status"], reminder["delivery_status"], reminder["message_id"]) == (
+        "submitted", "delivered", "mb-msg-4711")
+    assert reminder["body"].startswith("Frau Mustermann")
+    assert [event["kind"] for event in found["timeline"]] == ["created", "planned", "submitted", "delivery_report"]
+    assert {check["check"]: check["ok"] for check in found["checklist"]}["licence"] is True
+    assert "T-1001" in found["summary"]
+    assert response.json["more"] is False
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "lookup.api")).one()
+    assert entry.after == {"parameters": ["phone"], "results": 1}
+
+
+def test_every_parameter_narrows_the_search(api, make, tenants, sent_reminder):
+    client = api(make.token(tenants["vendor"]))
+    day = sent_reminder["appointment"].start_at.date().isoformat()
+    for query, expected in [
+        ({"name": "Mustermann"}, 1), ({"appointment": "T-1001"}, 1), ({"message_id": "mb-msg-4711"}, 1),
+        ({"practice": "nord-1", "from": "2000-01-01", "to": "2100-01-01"}, 1), ({"practice": "sued-1"}, 0),
+        ({"message_id": "unknown"}, 0), ({"from": "2100-01-01"}, 0),
+    ]:
+        response = client.get("/lookup", query_string=query)
+        assert response.status_code == 200 and len(response.json["appointments"]) == expected, (query, day)
+
+
+def test_group_admin_token_sees_only_its_group(api, make, tenants, sent_reminder):
+    assert len(api(make.token(tenants["admin"])).get("/lookup?appointment=T-1001").json["appointments"]) == 1
+    assert api(make.token(tenants["stranger"])).get("/lookup?appointment=T-1001").json["appointments"] == []
+
+
+def test_refusals(api, make, tenants):
+    assert api().get("/lookup?name=x").status_code == 401
+    assert api(make.practice_key(tenants["practice"])).get("/lookup?name=x").status_code == 403
+    token = api(make.token(tenants["support"]))
+    nothing = token.get("/lookup")
+    assert nothing.status_code == 200 and nothing.json == {"appointments": [], "more": False}
+    control = token.get("/lookup", query_string={"name": "a\x00b"})
+    assert control.status_code == 422 and control.mimetype == "application/problem+json"
+    assert token.get("/lookup?colour=red").status_code == 422
+    assert token.get("/lookup?from=yesterday").status_code == 422
+    assert token.get("/lookup?name=x&limit=1000").status_code == 422
+
+
+def test_lookup_is_in_the_openapi_document(client):
+    document = client.get("/api/v1/openapi.json").json
+    operation = document["paths"]["/api/v1/lookup"]["get"]
+    names = {parameter["name"] for parameter in operation["parameters"]}
+    assert {"phone", "name", "appointment", "message_id", "practice", "from", "to"} <= names
