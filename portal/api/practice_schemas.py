@@ -5,13 +5,13 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, Field
 
 from ..models import CHANGE_SOURCES
-from .schemas import Strict
+from .schemas import Strict, WholeNumber
 
 EXTERNAL_ID_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
 ExternalId = Annotated[str, Field(pattern=EXTERNAL_ID_PATTERN, description="the practice program's own ID")]
 Text100 = Annotated[str, Field(max_length=100)]
 ChangeSource = Literal[CHANGE_SOURCES]  # type: ignore[valid-type]
-Revision = Annotated[int, Field(ge=0, le=2**31 - 1, description="refused with 409 when lower than the stored one")]
+Revision = Annotated[WholeNumber, Field(ge=0, le=2**31 - 1, description="refused with 409 when lower than the stored one")]
 MAX_OPERATIONS = 1000
 
 
@@ -49,7 +49,7 @@ class PatientOut(BaseModel):
 class AppointmentIn(Strict):
     patient: ExternalId
     start: AwareDatetime = Field(description="ISO 8601 with UTC offset", examples=["2026-11-25T10:00:00+01:00"])
-    duration_minutes: Annotated[int, Field(ge=1, le=1440)] | None = None
+    duration_minutes: Annotated[WholeNumber, Field(ge=1, le=1440)] | None = None
     therapist: Text100 | None = None
     sms_reminder: bool = True
     change_source: ChangeSource | None = None

@@ -6,11 +6,19 @@ are refused, types are strict, strings are bounded.
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from ..domain.messages import PLACEHOLDERS
 from ..domain.settings import TIMEZONES
 
+
+
+def _whole(value: Any) -> Any:
+    """JSON has one number type: 24.0 is the whole number 24, as JSON Schema's "integer" says."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_whole)]
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$", description="lowercase letters, digits and inner dashes", max_length=64)]
 # Printable text: control characters have no place in a name and break SMS and logs.
 Text = r"^[^\x00-\x1f\x7f]*$"
@@ -62,7 +70,7 @@ class LicenceIn(Strict):
     status: Literal["active", "suspended", "revoked"]
     valid_from: date
     valid_until: date | None = None
-    monthly_quota: Annotated[int, Field(ge=0, le=10_000_000)] | None = None
+    monthly_quota: Annotated[WholeNumber, Field(ge=0, le=10_000_000)] | None = None
 
 
 class LicenceOut(BaseModel):
@@ -101,10 +109,10 @@ class GroupSettingsIn(Strict):
 
     send_policy: Literal["day_before", "hours_before"] | None = None
     send_time: Clock | None = None
-    hours_before: Annotated[int, Field(ge=1, le=168)] | None = None
+    hours_before: Annotated[WholeNumber, Field(ge=1, le=168)] | None = None
     quiet_start: Clock | None = None
     quiet_end: Clock | None = None
-    min_lead_minutes: Annotated[int, Field(ge=0, le=1440)] | None = None
+    min_lead_minutes: Annotated[WholeNumber, Field(ge=0, le=1440)] | None = None
     template: Template | None = None
     sender: Sender | None = None
     timezone: TimeZone | None = None

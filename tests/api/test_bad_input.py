@@ -79,3 +79,11 @@ def test_a_valid_change_after_refused_ones_still_works(vendor):
     vendor.patch("/practices/am-markt/settings", json={"send_time": "99:99", "quiet_start": "20:00"})
     assert vendor.get("/practices/am-markt/settings").json["settings"]["quiet_start"]["source"] == "default"
     assert vendor.patch("/practices/am-markt/settings", json={"quiet_start": "20:00"}).status_code == 200
+
+
+def test_a_whole_number_written_with_a_decimal_point_is_a_whole_number(vendor):
+    """JSON has one number type; JSON Schema counts 24.0 as an integer, so do we."""
+    assert vendor.patch("/practices/am-markt/settings", json={"hours_before": 24.0}).status_code == 200
+    assert vendor.get("/practices/am-markt/settings").json["settings"]["hours_before"]["own"] == 24
+    refused = vendor.patch("/practices/am-markt/settings", json={"hours_before": 24.5})
+    assert refused.status_code == 422 and refused.json["errors"][0]["field"] == "hours_before"
