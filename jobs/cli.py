@@ -1,6 +1,80 @@
-"""Commands for the worker side: `worker`, `reminders dispatch`."""
-from flask import Flask
+"""Commands for the worker side: `worker`, `reminders dispatch`, `reminders purge`."""
+import logging
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+reminders = click.Group("reminders", help="Send reminders.")
+
+
+@reminders.command("dispatch")
+@with_appcontext
+def dispatch_command() -> None:
+    """One dispatch cycle now: claim due reminders, enqueue send jobs; prints how many."""
+    from .dispatch import dispatch
+
+    click.echo(f"dispatched {dispatch()} reminders")
+
+
+@reminders.command("purge")
+@with_appcontext
+def purge_command() -> None:
+    """Purge message texts and delivery details older than RETENTION_DAYS now."""
+    from .retention import purge
+
+    counts = purge()
+    click.echo(", ".join(f"{name}: {count}" for name, count in counts.items()))
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Work until the queues are empty, then stop.")
+@click.option("--queues", "queue_names", default=None, help="Comma-separated queues (default: all).")
+@click.option("--no-schedule", is_flag=True, help="Do not (re)schedule the periodic jobs.")
+@with_appcontext
+def worker_command(burst: bool, queue_names: str | None, no_schedule: bool) -> None:
+    """An RQ worker with the scheduler, inside the app: sends reminders, runs the periodic jobs."""
+    from rq import SimpleWorker
+
+    from portal import queue as queues
+
+    from .schedule import Keeper, ensure_all
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    config = current_app.config
+    owned = _embedded_redis(config)
+    connection = queues.connection()
+    names = queue_names.split(",") if queue_names else list(queues.QUEUE_NAMES)
+    keeper = None
+    if not no_schedule:
+        ensure_all(connection, config)
+        if not burst:
+            keeper = Keeper(dict(config))
+            keeper.start()
+    # SimpleWorker: jobs run in this process and its app context (send jobs are
+    # batches, so a fork per job would buy nothing but cost).
+    worker = SimpleWorker([queues.queue(name, connection) for name in names], connection=connection)
+    try:
+        # rq logs every job at INFO; ours (with the job ID) are enough
+        worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")
+    finally:
+        if keeper:
+            keeper.stop()
+        if owned is not None:
+            owned.shutdown()
+
+
+def _embedded_redis(config):
+    """Start the embedded Redis when it is configured and nobody runs it; we then own it."""
+    from portal import queue as queues
+
+    if not config.get("EMBEDDED_REDIS") or queues.is_running(config["REDIS_URL"]):
+        return None
+    click.echo("no embedded Redis running: starting one (it stops with this worker)", err=True)
+    return queues.start_embedded(config["REDIS_URL"])
 
 
 def register(app: Flask) -> None:
     """Add the worker-side commands to the app's CLI."""
+    app.cli.add_command(reminders)
+    app.cli.add_command(worker_command)

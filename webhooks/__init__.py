@@ -1,4 +1,4 @@
 """The provider webhook: MessageBird status reports (see webhooks/routes.py)."""
-from flask import Blueprint
+from .routes import bp
 
-bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+__all__ = ["bp"]

@@ -1,0 +1,115 @@
+"""The send job: submit a batch of claimed reminders through the messagebird SDK.
+
+Each reminder is re-checked just before submission (`planning.check_before_send`,
+then the monthly quota under a lock), rendered (`planning.compose`) and stored
+exactly as submitted; `submit_started_at` is committed before the provider is
+called. What happens when the outcome is not known: see `portal.sending`.
+"""
+import logging
+import os
+from datetime import datetime
+
+from flask import current_app
+from rq import get_current_job
+
+from portal import sending
+from portal.extensions import db
+from portal.models import Reminder, utcnow
+from portal.planning import check_before_send, compose, reason_status
+
+from . import provider
+from .context import app_context
+
+log = logging.getLogger(__name__)
+
+STATUS_PATH = "/webhooks/messagebird/status"
+JOB_TIMEOUT = 600  # seconds; a batch of 50 with every call timing out still fits
+_clients: dict = {}
+
+
+def send_batch(token: str, reminder_ids: list[int]) -> dict:
+    """RQ job: submit the reminders claimed with `token`; returns a count per outcome."""
+    job = get_current_job()
+    outcomes: dict[str, int] = {}
+    with app_context():
+        client = provider_client()
+        for reminder_id in reminder_ids:
+            outcome = send_reminder(client, reminder_id, token)
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        db.session.remove()
+    log.info("job %s: %d reminders: %s", job.id if job else "-", len(reminder_ids), outcomes)
+    return outcomes
+
+
+def send_reminder(client, reminder_id: int, token: str) -> str:
+    """Check, render, submit and record one reminder; returns what happened to it."""
+    try:
+        return _send(client, reminder_id, token)
+    except BaseException:
+        # the claim stays; the dispatcher takes it again when it is stale
+        db.session.rollback()
+        raise
+
+
+def _send(client, reminder_id: int, token: str) -> str:
+    reminder = sending.load_owned(reminder_id, token)
+    if reminder is None:
+        db.session.rollback()
+        return "not_owned"
+    now = utcnow()
+    reason = check_before_send(reminder, now) or _too_late(reminder, now)
+    if reason:
+        sending.finish_unsent(reminder, token, reason, reason_status(reason), now)
+        return reason
+    composed = compose(reminder, now)
+    refused = sending.begin_submission(reminder, token, composed, now)
+    if refused:
+        return refused
+    submission = provider.Submission(
+        originator=composed.sender, recipient=composed.recipient, body=composed.body,
+        reference=str(reminder.id), report_url=report_url(),
+        validity_seconds=validity_seconds(reminder.start_at, now),
+        datacoding="unicode" if composed.encoding == "UCS-2" else "plain",
+    )
+    try:
+        accepted = provider.submit(client, submission)
+    except provider.PermanentProviderError as exc:
+        sending.record_failed(reminder, token, exc.code, exc.description or str(exc), utcnow())
+        return "failed"
+    except provider.TransientProviderError as exc:
+        if exc.ambiguous:
+            return sending.record_unknown(reminder, token, exc.text, utcnow())
+        return sending.schedule_retry(reminder, token, exc.text, exc.retry_after, utcnow())
+    sending.record_submitted(reminder, token, accepted.message_id, utcnow())
+    return "submitted"
+
+
+def _too_late(reminder: Reminder, now: datetime) -> str | None:
+    """An appointment that has begun (the workers were down) gets no reminder any more."""
+    return "too_late" if validity_seconds(reminder.start_at, now) < 60 else None
+
+
+def validity_seconds(start_at: datetime, now: datetime) -> int:
+    """The SMS is worthless once the appointment has begun."""
+    return int((start_at - now).total_seconds())
+
+
+def report_url() -> str:
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + STATUS_PATH
+
+
+def _timeout(config) -> tuple[float, float]:
+    """(connect, read) seconds: config MESSAGEBIRD_TIMEOUT, or the environment as "3.05,10"."""
+    value = config.get("MESSAGEBIRD_TIMEOUT") or os.environ.get("MESSAGEBIRD_TIMEOUT")
+    if isinstance(value, str):
+        value = tuple(float(part) for part in value.split(","))
+    return tuple(value) if value else provider.DEFAULT_TIMEOUT
+
+
+def provider_client():
+    """One SDK client per process and endpoint: connections are reused between jobs."""
+    config = current_app.config
+    key = (os.getpid(), config["MESSAGEBIRD_ENDPOINT"], config["MESSAGEBIRD_ACCESS_KEY"], _timeout(config))
+    if key not in _clients:
+        _clients[key] = provider.make_client(key[1], key[2], timeout=key[3])
+    return _clients[key]

@@ -1,0 +1,81 @@
+"""Several dispatchers and workers at once; a worker killed in the middle of a batch."""
+import os
+import signal
+import subprocess
+import threading
+from collections import Counter
+
+from .conftest import wait_until
+
+
+def test_concurrent_dispatchers_and_workers_send_each_reminder_exactly_once(sending, due, app, monkeypatch):
+    reminder_ids = due(40)
+    # every claim is stale at once: dispatchers keep re-claiming what the workers
+    # have not begun, so the same reminder sits in several jobs at a time
+    monkeypatch.setitem(app.config, "CLAIM_STALE_SECONDS", 0)
+    env = sending.env(SEND_BATCH_SIZE=3)
+    errors = []
+
+    def dispatch_loop():
+        try:
+            for _ in range(6):
+                sending.dispatch()
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    workers = [sending.flask("worker", "--burst", "--queues", "send", "--no-schedule", env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(2)]
+    dispatchers = [threading.Thread(target=dispatch_loop) for _ in range(3)]
+    for thread in dispatchers:
+        thread.start()
+    for thread in dispatchers:
+        thread.join()
+    for worker in workers:
+        _, stderr = worker.communicate(timeout=120)
+        assert worker.returncode == 0, stderr.decode()[-2000:]
+    assert not errors, errors
+
+    sending.settle()  # whatever the burst workers left (claims re-made after they stopped)
+
+    sent = Counter(sending.references())
+    assert sent == {str(i): 1 for i in reminder_ids}
+    for reminder_id in reminder_ids:
+        reminder = sending.reminder(reminder_id)
+        assert reminder.status == "submitted"
+        assert [kind for kind, _ in sending.events(reminder_id)].count("submitted") == 1
+
+
+def test_a_worker_killed_mid_batch_is_recovered_and_nothing_known_is_sent_twice(sending, due, app, monkeypatch):
+    reminder_ids = due(12)
+    sending.sandbox.set_faults(delay_seconds=0.5)  # slow provider: the batch takes a while
+    assert sending.dispatch() == 12
+    env = sending.env(SEND_BATCH_SIZE=12)
+    worker = sending.flask("worker", "--queues", "send", "--no-schedule", env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        wait_until(lambda: len(sending.messages()) >= 3, timeout=60, message="a few submissions")
+    finally:
+        # the whole process group, as when a machine dies: the worker and its scheduler process
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=30)
+    sending.sandbox.set_faults()
+    before = Counter(sending.references())
+    assert 3 <= sum(before.values()) < 12
+
+    # the dispatcher finds the stale claims (and the one submission in flight) itself
+    monkeypatch.setitem(app.config, "CLAIM_STALE_SECONDS", 0)
+    monkeypatch.setitem(app.config, "SUBMIT_STALE_SECONDS", 0)
+    sending.settle()
+
+    sent = Counter(sending.references())
+    assert all(count == 1 for count in sent.values()), sent
+    statuses = Counter()
+    for reminder_id in reminder_ids:
+        reminder = sending.reminder(reminder_id)
+        statuses[reminder.status, reminder.provider_error_code] += 1
+        if reminder.status == "submitted":
+            assert sent[str(reminder_id)] == 1
+        else:  # only the one in flight when the worker died can be unknown
+            assert (reminder.status, reminder.provider_error_code) == ("failed", "outcome_unknown")
+    assert statuses[("failed", "outcome_unknown")] <= 1
+    assert statuses[("submitted", None)] >= 11

@@ -1,0 +1,30 @@
+"""The practice program's story: an appointment synced three hours ahead with the
+policy "24 hours before" gets its SMS at once, and its delivery shows in the API."""
+from datetime import datetime, timedelta, timezone
+
+from portal.extensions import db
+
+from .conftest import wait_until
+
+
+def test_an_appointment_synced_through_the_api_is_reminded_and_shows_delivered(sending, make, api):
+    practice = make.licensed_practice(send_policy="hours_before", hours_before=24)
+    program = api(make.practice_key(practice))
+    start = (datetime.now(timezone.utc) + timedelta(hours=3)).replace(microsecond=0)
+
+    assert program.put("/patients/p-1", json={"first_name": "Erika", "last_name": "Mustermann",
+                                              "mobile": "0170 2345678", "sms_consent": True}).status_code in (200, 201)
+    synced = program.put("/appointments/a-1", json={"patient": "p-1", "start": start.isoformat()})
+    assert synced.status_code in (200, 201), synced.json
+    assert synced.json["reminder"]["status"] == "planned"
+
+    sending.settle()
+
+    def delivered():
+        db.session.expire_all()
+        reminder = program.get("/appointments/a-1").json["reminder"]
+        return reminder if reminder["delivery_status"] == "delivered" else None
+
+    reminder = wait_until(delivered, message="delivered in the API")
+    assert reminder["status"] == "submitted" and reminder["recipient"] == "+491702345678"
+    assert "Mustermann" in reminder["body"] and reminder["delivered_at"] and reminder["submitted_at"]
