@@ -1,4 +1,5 @@
 """The portal served by werkzeug in a thread, driven by Debian's chromium through Playwright."""
+import os
 import threading
 from pathlib import Path
 
@@ -51,7 +52,12 @@ def page(browser):
 
 
 @pytest.fixture
-def shot():
-    """`shot(page, name)`: save a full-page screenshot as docs/screenshots/NAME.png."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return lambda page, name: page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+def shot(tmp_path):
+    """`shot(page, name)`: a full-page screenshot of every step.
+
+    Kept in docs/screenshots/NAME.png with SCREENSHOTS=1 (for the README),
+    else in the test's temporary folder, so a test run leaves the tree clean.
+    """
+    folder = SCREENSHOTS if os.environ.get("SCREENSHOTS") else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    return lambda page, name: page.screenshot(path=str(folder / f"{name}.png"), full_page=True)

@@ -48,6 +48,9 @@ def test_vendor_grants_licence_and_group_admin_sets_up_sms(page, live_server, te
     expect(page.locator('[data-setting="hours_before"]')).to_be_visible()
     expect(page.locator('[data-setting="send_time"]')).to_be_hidden()
     page.check("#send_policy_inherit")
+    # Inheriting again shows the value that applies: the default, the day before at a time.
+    expect(page.locator("#send_policy")).to_have_value("day_before")
+    expect(page.locator('[data-setting="send_time"]')).to_be_visible()
     info = page.locator("#preview-info")
     expect(info).to_contain_text("1 SMS")
     page.uncheck("#template_inherit")

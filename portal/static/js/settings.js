@@ -11,7 +11,15 @@
       if (input.tagName === "SELECT") { input.disabled = box.checked; } else { input.readOnly = box.checked; }
       input.classList.toggle("inherited", box.checked);
     };
-    box.addEventListener("change", function () { sync(); schedule(); });
+    box.addEventListener("change", function () {
+      // Inheriting again shows the value that will apply, not the one last typed.
+      if (box.checked) {
+        input.value = input.getAttribute("data-inherited");
+        input.dispatchEvent(new Event("change"));
+      }
+      sync();
+      schedule();
+    });
     sync();
   });
 
