@@ -14,7 +14,7 @@ from rq import get_current_job
 
 from portal import sending
 from portal.extensions import db
-from portal.models import Reminder, utcnow
+from portal.models import utcnow
 from portal.planning import check_before_send, compose, reason_status
 
 from . import provider
@@ -57,7 +57,7 @@ def _send(client, reminder_id: int, token: str) -> str:
         db.session.rollback()
         return "not_owned"
     now = utcnow()
-    reason = check_before_send(reminder, now) or _too_late(reminder, now)
+    reason = check_before_send(reminder, now)
     if reason:
         sending.finish_unsent(reminder, token, reason, reason_status(reason), now)
         return reason
@@ -82,11 +82,6 @@ def _send(client, reminder_id: int, token: str) -> str:
         return sending.schedule_retry(reminder, token, exc.text, exc.retry_after, utcnow())
     sending.record_submitted(reminder, token, accepted.message_id, utcnow())
     return "submitted"
-
-
-def _too_late(reminder: Reminder, now: datetime) -> str | None:
-    """An appointment that has begun (the workers were down) gets no reminder any more."""
-    return "too_late" if validity_seconds(reminder.start_at, now) < 60 else None
 
 
 def validity_seconds(start_at: datetime, now: datetime) -> int:

@@ -13,7 +13,7 @@ never commits. The rules:
 """
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -27,6 +27,8 @@ from .models import Appointment, AppointmentEvent, Patient, Practice, Reminder, 
 from .practices import effective_settings, licence_active
 
 SENDER_OWNED = ("queued", "submitted", "failed")
+# The latest a reminder may still go out before its appointment starts.
+LAST_MOMENT = timedelta(seconds=60)
 EVENT_KINDS = {"planned": "planned", "skipped": "skipped", "cancelled": "reminder_cancelled"}
 
 
@@ -92,7 +94,10 @@ def check_before_send(reminder: Reminder, now: datetime) -> str | None:
     if appointment.start_at != reminder.start_at:
         return "appointment_moved"
     # The reminder was planned with consent: missing consent now means it was withdrawn.
-    return "consent_withdrawn" if reason == "no_consent" else reason
+    if reason:
+        return "consent_withdrawn" if reason == "no_consent" else reason
+    # Workers that were down for hours must not remind of an appointment that has begun.
+    return "too_late" if reminder.start_at - now < LAST_MOMENT else None
 
 
 def compose(reminder: Reminder, now: datetime) -> Composed:

@@ -263,6 +263,14 @@ def test_check_before_send_finds_what_changed(make, practice, patient):
     assert check_before_send(reminder, NOW) == "no_licence"
 
 
+def test_check_before_send_refuses_an_appointment_that_has_begun(make, practice, patient):
+    start = berlin(2026, 11, 24, 10, 0)
+    reminder = plan_appointment(make.appointment(patient, start), NOW)
+    assert check_before_send(reminder, start - timedelta(minutes=5)) is None
+    assert check_before_send(reminder, start - timedelta(seconds=30)) == "too_late"
+    assert check_before_send(reminder, start + timedelta(hours=2)) == "too_late"
+
+
 def test_check_before_send_ignores_the_quota(make, practice, patient):
     make.licence(practice, monthly_quota=0)
     reminder = plan_appointment(make.appointment(patient, berlin(2026, 11, 24, 10, 0)), NOW)
