@@ -67,8 +67,10 @@ class Appointment(db.Model):
 class AppointmentEvent(db.Model):
     """One entry of an appointment's timeline, for support.
 
-    kinds: created, moved, tick_changed, cancelled, planned, skipped,
-    reminder_cancelled, claimed, submitted, failed, delivery_report, replanned.
+    kinds: from the practice program created, moved, tick_changed, cancelled,
+    restored; from planning planned, skipped, reminder_cancelled, replanned;
+    from sending claimed, send_retry, submitted, failed, outcome_unknown,
+    submission_confirmed; from the webhook delivery_report.
     `data` holds what the kind needs (from/to, reason, text, error code...).
     """
 
