@@ -23,6 +23,7 @@ MAX_VALUE_LENGTH = 60
 
 # One token at a time: escaped braces, a braced name, or a single stray brace.
 # A name cannot span lines, so "{" ... newline ... "}" is two stray braces.
+_SPACES = re.compile(r"[ \t]{2,}")
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}\r\n]*)\}|[{}]")
 _LOCALE = "de_DE"
 
@@ -77,7 +78,12 @@ def render(template: str, values: Mapping[str, str]) -> str:
             return str(values.get(name) or "")
         return token
 
-    return _TOKEN.sub(replace, template)
+    return _tidy(_TOKEN.sub(replace, template))
+
+
+def _tidy(text: str) -> str:
+    """Close the gaps an empty value leaves ("Guten Tag  Mustermann"), line by line."""
+    return "\n".join(_SPACES.sub(" ", line).strip(" \t") for line in text.split("\n"))
 
 
 def reminder_values(*, salutation: str | None, first_name: str | None, last_name: str | None,

@@ -11,8 +11,8 @@ from zoneinfo import available_timezones
 from .messages import TemplateError, check_template, sender_problem
 
 DEFAULT_TEMPLATE = (
-    "{anrede} {nachname}, wir erinnern an Ihren Termin am {wochentag}, {datum} um {uhrzeit} Uhr "
-    "in der {praxis}. Absagen bitte unter {praxis_telefon}."
+    "Guten Tag {anrede} {vorname} {nachname}, wir erinnern an Ihren Termin am {wochentag}, {datum} "
+    "um {uhrzeit} Uhr bei {praxis}. Absagen bitte unter {praxis_telefon}."
 )
 
 DEFAULTS: dict[str, Any] = {

@@ -182,3 +182,13 @@ def test_valid_senders(sender):
                                     "Praxis ", "+49 170 123", "123456789012345678", "Praxis!"])
 def test_invalid_senders_say_why(sender):
     assert sender_problem(sender)
+
+
+@pytest.mark.parametrize("template,values,expected", [
+    ("Guten Tag {anrede} {nachname}, bis {datum}.", {"nachname": "Mustermann", "datum": "25.11.2026"},
+     "Guten Tag Mustermann, bis 25.11.2026."),
+    ("{anrede} {nachname}: Termin", {"nachname": "Weber"}, "Weber: Termin"),
+    ("Zeile {vorname}\n{therapeut} Zeile 2", {"vorname": "Erika"}, "Zeile Erika\nZeile 2"),
+])
+def test_an_empty_value_leaves_no_gap(template, values, expected):
+    assert render(template, values) == expected
