@@ -23,8 +23,11 @@ MAX_VALUE_LENGTH = 60
 
 # One token at a time: escaped braces, a braced name, or a single stray brace.
 # A name cannot span lines, so "{" ... newline ... "}" is two stray braces.
-_SPACES = re.compile(r"[ \t]{2,}")
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}\r\n]*)\}|[{}]")
+# Marks an empty placeholder while rendering: a private-use character that
+# neither a template nor a cleaned value can contain.
+_EMPTY = "\ue000"
+_GAP = re.compile("([ \t]*)" + _EMPTY + "(?:[ \t]*" + _EMPTY + ")*([ \t]*)")
 _LOCALE = "de_DE"
 
 
@@ -69,21 +72,29 @@ def check_template(text: str) -> None:
 
 
 def render(template: str, values: Mapping[str, str]) -> str:
-    """Fill placeholders literally; unknown names and stray braces stay as typed."""
+    """Fill placeholders literally; unknown names and stray braces stay as typed.
+
+    A placeholder without a value takes the blanks beside it along, so no gap
+    is left ("Guten Tag {anrede} {nachname}" without a salutation); the
+    practice's own spacing elsewhere stays as typed.
+    """
     def replace(match: re.Match) -> str:
         token, name = match.group(0), match.group(1)
         if token in ("{{", "}}"):
             return token[0]
         if name in PLACEHOLDERS:
-            return str(values.get(name) or "")
+            return str(values.get(name) or "") or _EMPTY
         return token
 
-    return _tidy(_TOKEN.sub(replace, template))
+    return _GAP.sub(_close_gap, _TOKEN.sub(replace, template))
 
 
-def _tidy(text: str) -> str:
-    """Close the gaps an empty value leaves ("Guten Tag  Mustermann"), line by line."""
-    return "\n".join(_SPACES.sub(" ", line).strip(" \t") for line in text.split("\n"))
+def _close_gap(match: re.Match) -> str:
+    """One blank between words; none at the start or end of a line or before punctuation."""
+    before, after = match.group(1), match.group(2)
+    at_edge = match.start() == 0 or match.string[match.start() - 1] == "\n" or match.end() == len(match.string) \
+        or match.string[match.end()] in "\n,.;:!?)"
+    return "" if at_edge or not (before or after) else " "
 
 
 def reminder_values(*, salutation: str | None, first_name: str | None, last_name: str | None,

@@ -10,9 +10,10 @@ from zoneinfo import available_timezones
 
 from .messages import TemplateError, check_template, sender_problem
 
+# About 125 characters with typical values: room for long names within one SMS.
 DEFAULT_TEMPLATE = (
-    "Guten Tag {anrede} {vorname} {nachname}, wir erinnern an Ihren Termin am {wochentag}, {datum} "
-    "um {uhrzeit} Uhr bei {praxis}. Absagen bitte unter {praxis_telefon}."
+    "Guten Tag {anrede} {nachname}, Ihr Termin bei {praxis}: {wochentag}, {datum}, {uhrzeit} Uhr. "
+    "Absagen bitte unter {praxis_telefon}."
 )
 
 DEFAULTS: dict[str, Any] = {

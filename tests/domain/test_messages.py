@@ -189,6 +189,13 @@ def test_invalid_senders_say_why(sender):
      "Guten Tag Mustermann, bis 25.11.2026."),
     ("{anrede} {nachname}: Termin", {"nachname": "Weber"}, "Weber: Termin"),
     ("Zeile {vorname}\n{therapeut} Zeile 2", {"vorname": "Erika"}, "Zeile Erika\nZeile 2"),
+    ("Bis bald, {therapeut}.", {}, "Bis bald,."),
+    ("Bei {therapeut} ({praxis})", {"praxis": "Praxis am Markt"}, "Bei (Praxis am Markt)"),
+    ("{anrede}{nachname}", {"nachname": "Weber"}, "Weber"),
 ])
 def test_an_empty_value_leaves_no_gap(template, values, expected):
     assert render(template, values) == expected
+
+
+def test_the_practices_own_spacing_stays_as_typed():
+    assert render("Termin:  {datum}\n  Bitte pünktlich.", {"datum": "25.11.2026"}) == "Termin:  25.11.2026\n  Bitte pünktlich."

@@ -43,7 +43,7 @@ def test_appointment_page_answers_the_support_questions(as_user, tenants, sent_r
     for check in ["licence", "sms_enabled", "consent", "mobile", "appointment_tick", "program_seen", "sent_count"]:
         assert f'data-check="{check}"' in page
     assert 'id="text-sent">Frau Mustermann, wir erinnern an Ihren Termin.' in page
-    assert 'id="text-now">Guten Tag Frau Erika Mustermann, wir erinnern an Ihren Termin am' in page
+    assert 'id="text-now">Guten Tag Frau Mustermann, Ihr Termin bei Praxis Nord:' in page
     assert "Checkliste:" in page and "mb-msg-4711" in page
     assert "+491701234567" not in page
 
@@ -129,7 +129,7 @@ def test_text_now_for_an_appointment_without_reminder_stores_nothing(as_user, te
     patient = make.patient(tenants["practice"], mobile="017O 1234567", last_name="Tippfehler")
     appointment = make.appointment(patient, datetime.now(timezone.utc) + timedelta(days=2), therapist="Frau Lang")
     page = as_user(tenants["support"]).get(f"/support/appointments/{appointment.id}").get_data(as_text=True)
-    assert 'id="text-now">Guten Tag Frau Erika Tippfehler, wir erinnern' in page
+    assert 'id="text-now">Guten Tag Frau Tippfehler, Ihr Termin bei' in page
     assert 'id="blocked">Würde jetzt nicht gesendet: Handynummer ungültig' in page
     assert "enthält einen Buchstaben" in page
     assert db.session.scalar(select(Reminder.id).where(Reminder.appointment_id == appointment.id)) is None
