@@ -78,6 +78,7 @@ class Operation:
     query: type[BaseModel] | None = None
     tags: list[str] = field(default_factory=list)
     errors: tuple[int, ...] = ()
+    body_required: bool = True
 
 
 OPERATIONS: list[Operation] = []
@@ -99,9 +100,13 @@ def operation(
     query: type[BaseModel] | None = None,
     tag: str = "administration",
     errors: tuple[int, ...] = (),
+    body_required: bool = True,
 ) -> Callable:
-    """Declare an API endpoint; see the module docstring for what it does."""
-    op = Operation(method, path, summary, permission, body, response, status, query, [tag], errors)
+    """Declare an API endpoint; see the module docstring for what it does.
+
+    With `body_required=False` an empty body stands for the body model's defaults.
+    """
+    op = Operation(method, path, summary, permission, body, response, status, query, [tag], errors, body_required)
     OPERATIONS.append(op)
 
     def decorator(view: Callable) -> Callable:
@@ -115,7 +120,7 @@ def operation(
             if query is not None:
                 kwargs["query"] = _parse_query(query)
             if body is not None:
-                kwargs["body"] = parse_body(body)
+                kwargs["body"] = parse_body(body) if body_required or request.get_data(cache=True).strip() else body()
             result = view(**kwargs)
             return _respond(result, response, status)
 

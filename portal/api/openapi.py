@@ -83,7 +83,7 @@ def _operation(op) -> dict:
     }
     if op.body:
         spec["requestBody"] = {
-            "required": True,
+            "required": op.body_required,
             "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{op.body.__name__}"}}},
         }
     return spec

@@ -8,7 +8,6 @@ import json
 import re
 from typing import Any, Callable
 
-from flask import request
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
 
@@ -20,7 +19,7 @@ from ..models import Appointment, Patient, Practice, Reminder, utcnow
 from . import practice_schemas as ps
 from . import schemas as s
 from .admin import practice_settings_out
-from .core import Problem, current_principal, field_error, operation, parse_body, validation_problem
+from .core import Problem, current_principal, field_error, operation, validation_problem
 
 TAG = "practice program"
 ID_MESSAGE = "must be 1 to 64 letters, digits, '-', '_' or '.'"
@@ -97,10 +96,9 @@ def put_appointment(appointment_id: str, body: ps.AppointmentIn):
 
 @operation("DELETE", "/appointments/{appointment_id}",
            summary="Cancel an appointment; optional body {change_source}", permission="practice_sync", tag=TAG,
-           status=204)
-def delete_appointment(appointment_id: str):
+           status=204, body=ps.CancelIn, body_required=False)
+def delete_appointment(appointment_id: str, body: ps.CancelIn):
     key = external_id(appointment_id)
-    body = parse_body(ps.CancelIn) if request.get_data(cache=True).strip() else ps.CancelIn()
     applied(lambda practice, now: sync.cancel_appointment(practice, key, now, body.change_source))
 
 

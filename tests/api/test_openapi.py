@@ -49,3 +49,9 @@ def test_document_lists_every_declared_operation(client):
     for path, item in document["paths"].items():
         for method, spec in item.items():
             assert "401" in spec["responses"], (method, path)
+
+
+def test_an_optional_body_is_documented_as_optional(client):
+    cancel = client.get("/api/v1/openapi.json").json["paths"]["/api/v1/appointments/{appointment_id}"]["delete"]
+    assert cancel["requestBody"]["required"] is False
+    assert {"400", "422"} <= set(cancel["responses"])
