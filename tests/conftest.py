@@ -46,6 +46,7 @@ def app(database_url, redis_url, tmp_path_factory):
         "REDIS_URL": redis_url,
         "EMBEDDED_REDIS": False,
         "SECRET_KEY": "test-secret",
+        "SESSION_COOKIE_SECURE": False,  # the test client speaks plain HTTP
         "WTF_CSRF_ENABLED": False,
         "MESSAGEBIRD_SIGNING_KEY": SIGNING_KEY,
         "PUBLIC_BASE_URL": "http://localhost:5000",

@@ -60,7 +60,7 @@ def test_a_token_printed_once_works_against_the_api(runner, make, api):
 
 def test_db_upgrade_builds_an_empty_database(tmp_path):
     url = f"sqlite:///{tmp_path / 'fresh.sqlite'}"
-    environment = {**os.environ, "DATABASE_URL": url}
+    environment = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "cli-test-secret"}
     subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=environment,
                    check=True, capture_output=True)
     tables = set(inspect(create_engine(url)).get_table_names())
