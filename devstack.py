@@ -15,8 +15,9 @@ Starts, in order, and stops them all on Ctrl-C:
 The children get MESSAGEBIRD_ENDPOINT, the keys and PUBLIC_BASE_URL, so the
 SDK talks to the sandbox and the sandbox's signed status reports come back to
 the portal's webhook. `--seed` creates a vendor user, a practice group and a
-licensed practice (send policy "24 hours before") with an API key for the
-practice program, and prints them.
+licensed practice (send policy "24 hours before", quiet hours off so that
+demo appointments a few hours ahead are sent at any time of day) with an API
+key for the practice program, and prints them.
 """
 import argparse
 import json
@@ -85,6 +86,7 @@ def parse_args(argv):
 def child_environment(args) -> dict:
     env = dict(os.environ)
     env.setdefault("FLASK_APP", "wsgi")
+    env.setdefault("PORTAL_ENV", "development")
     env.setdefault("PUBLIC_BASE_URL", f"http://localhost:{args.port}")
     env.setdefault("DISPATCH_INTERVAL_SECONDS", "2")
     env["PYTHONUNBUFFERED"] = "1"
@@ -205,11 +207,14 @@ def seed() -> None:
                                    valid_until=date.today() + timedelta(days=365), monthly_quota=1000))
         practice.sms_enabled = True
         practice.send_policy, practice.hours_before = "hours_before", 24
+        # Quiet hours off (start == end), so a demo appointment a few hours ahead is sent at any
+        # time of day instead of being skipped as too late at night.
+        practice.quiet_start = practice.quiet_end = "00:00"
         db.session.flush()
         _, key = issue_practice_key(practice, user)
         db.session.commit()
     print(f"vendor admin:  {email}  password: {password}")
-    print("group:         demo    practice: demo-praxis (licensed, SMS on, 24 hours before)")
+    print("group:         demo    practice: demo-praxis (licensed, SMS on, 24 hours before, no quiet hours)")
     print(f"practice key:  {key}")
 
 

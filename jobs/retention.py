@@ -8,7 +8,7 @@ import logging
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import null, select, update
+from sqlalchemy import null, or_, select, update
 
 from portal.extensions import db
 from portal.models import AppointmentEvent, DeliveryReport, Reminder, WebhookNonce, utcnow
@@ -28,9 +28,12 @@ def purge(now: datetime | None = None) -> dict:
         update(Reminder).where(Reminder.purged_at.is_(None), Reminder.submit_started_at < cutoff)
         .values(body=None, recipient=None, purged_at=now).execution_options(synchronize_session=False)
     ).rowcount
+    # The recipient is a phone number: it goes with the details. Filtered by age, not by
+    # `details IS NOT NULL`: a report without details still holds the number.
     reports = db.session.execute(
-        update(DeliveryReport).where(DeliveryReport.details.is_not(None), DeliveryReport.received_at < cutoff)
-        .values(details=null()).execution_options(synchronize_session=False)
+        update(DeliveryReport).where(DeliveryReport.received_at < cutoff,
+                                     or_(DeliveryReport.details.is_not(None), DeliveryReport.recipient.is_not(None)))
+        .values(details=null(), recipient=None).execution_options(synchronize_session=False)
     ).rowcount
     events = _purge_event_texts(cutoff)
     nonces = db.session.execute(

@@ -42,6 +42,9 @@ class Periodic:
 
 PERIODIC = (
     Periodic("dispatch", "jobs.dispatch.periodic_dispatch", "dispatch", "DISPATCH_INTERVAL_SECONDS", 5),
+    # hourly at five past: the first run after local midnight re-plans licences that began or ended
+    Periodic("licences", "jobs.licences.periodic_licence_replan", "maintenance", None, 3600, offset=300,
+             timeout=1800),
     # daily at 03:00 UTC
     Periodic("retention", "jobs.retention.periodic_retention", "maintenance", None, 86400, offset=3 * 3600,
              timeout=3600),

@@ -15,7 +15,8 @@ from rq import get_current_job
 from portal import sending
 from portal.extensions import db
 from portal.models import utcnow
-from portal.planning import check_before_send, compose, reason_status
+from portal.domain.eligibility import status_for
+from portal.planning import check_before_send, compose
 
 from . import provider
 from .context import app_context
@@ -59,7 +60,7 @@ def _send(client, reminder_id: int, token: str) -> str:
     now = utcnow()
     reason = check_before_send(reminder, now)
     if reason:
-        sending.finish_unsent(reminder, token, reason, reason_status(reason), now)
+        sending.finish_unsent(reminder, token, reason, status_for(reason), now)
         return reason
     composed = compose(reminder, now)
     refused = sending.begin_submission(reminder, token, composed, now)

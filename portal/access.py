@@ -80,6 +80,11 @@ def scoped(principal: Principal, model) -> Select:
     return select(model).where(practice_condition(principal, model.practice_id))
 
 
+def scoped_to_practice(practice: Practice, model) -> Select:
+    """`select(model)` limited to one practice: for work done on that practice's behalf (its sync)."""
+    return select(model).where(model.practice_id == practice.id)
+
+
 def get_or_404(principal: Principal, model, *conditions, description: str | None = None):
     """The one object of `model` matching `conditions` within the caller's scope.
 

@@ -7,7 +7,11 @@ never commits. The rules:
 - one reminder row per appointment and start time (uq_reminders_appointment_start);
   a move cancels the rows of other start times (appointment_moved) and plans the
   row of the new start, re-using it when the appointment comes back to a time;
-- rows that are queued, submitted or failed belong to the sender: never touched;
+- rows that are submitted or failed belong to the sender: never touched; a queued
+  row too, once its submission has begun (submit_started_at). Before that, a
+  claimed row may still be cancelled or skipped, by a conditional UPDATE that
+  loses against a send job that began first (`_take_back`), so a cancellation
+  is final at once;
 - the outcome follows `eligibility.skip_reason` and `schedule.due_time`;
 - re-planning is idempotent: an unchanged outcome writes nothing, not even an event.
 """
@@ -16,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from .domain.eligibility import ReminderFacts, skip_reason, status_for
@@ -24,7 +28,7 @@ from .domain.messages import render, reminder_values, sms_info
 from .domain.schedule import SendPolicy, due_time, policy_from_settings
 from .extensions import db
 from .models import Appointment, AppointmentEvent, Patient, Practice, Reminder, utcnow
-from .practices import effective_settings, licence_active
+from .practices import effective_values, licence_active
 
 SENDER_OWNED = ("queued", "submitted", "failed")
 # The latest a reminder may still go out before its appointment starts.
@@ -104,7 +108,7 @@ def compose(reminder: Reminder, now: datetime) -> Composed:
     """The text, recipient and sender of `reminder`, rendered in the practice's time zone."""
     appointment, practice = reminder.appointment, reminder.practice
     patient = appointment.patient
-    settings = {name: item.value for name, item in effective_settings(practice).items()}
+    settings = effective_values(practice)
     values = reminder_values(
         salutation=patient.salutation, first_name=patient.first_name, last_name=patient.last_name,
         start_local=reminder.start_at.astimezone(ZoneInfo(settings["timezone"])),
@@ -116,16 +120,29 @@ def compose(reminder: Reminder, now: datetime) -> Composed:
                     encoding=info.encoding, segments=info.segments)
 
 
-def reason_status(reason: str) -> str:
-    """The status a reminder takes for `reason` (cancelled or skipped)."""
-    return status_for(reason)
+def appointment_start(appointment: Appointment) -> datetime:
+    """The start time with the UTC offset the practice program sent."""
+    offset = timezone(timedelta(minutes=appointment.start_offset_minutes or 0))
+    return appointment.start_at.astimezone(offset)
+
+
+def current_reminder(appointment: Appointment, reminders: list[Reminder] | None = None) -> Reminder | None:
+    """The reminder for the appointment's current start time, or None.
+
+    `reminders` are the appointment's rows when the caller has loaded them already.
+    """
+    if reminders is None:
+        reminders = db.session.scalars(
+            select(Reminder).where(Reminder.appointment_id == appointment.id).order_by(Reminder.id)
+        ).all()
+    return next((row for row in reminders if row.start_at == appointment.start_at), None)
 
 
 # --- facts -------------------------------------------------------------------
 
 def practice_facts(practice: Practice, now: datetime) -> PracticeFacts:
     """Licence, SMS switch and send policy of a practice at `now`."""
-    settings = {name: item.value for name, item in effective_settings(practice).items()}
+    settings = effective_values(practice)
     return PracticeFacts(licence_active=licence_active(practice, now), sms_enabled=practice.sms_enabled,
                          policy=policy_from_settings(settings))
 
@@ -206,11 +223,19 @@ def _plan(run: _Run, appointment: Appointment, reminders: list[Reminder], practi
     start = appointment.start_at.astimezone(timezone.utc)
     current = next((row for row in reminders if row.start_at == start), None)
     for row in reminders:
+        moved = Outcome("cancelled", "appointment_moved", row.due_at)
         if row is not current and row.status in ("planned", "skipped"):
-            _apply(run, appointment, row, Outcome("cancelled", "appointment_moved", row.due_at))
+            _apply(run, appointment, row, moved)
+        elif row is not current and _claimed_unsent(row):
+            _take_back(run, appointment, row, moved)
+    facts = facts_for(appointment, run.now, practice)
     if current is not None and current.status in SENDER_OWNED:
+        reason = skip_reason(facts)
+        if reason is not None and _claimed_unsent(current):
+            reason = "consent_withdrawn" if reason == "no_consent" else reason  # it was planned with consent
+            _take_back(run, appointment, current, Outcome(status_for(reason), reason, current.due_at))
         return current
-    outcome = outcome_for(facts_for(appointment, run.now, practice), current, start, practice.policy, run.now)
+    outcome = outcome_for(facts, current, start, practice.policy, run.now)
     if current is None:
         if outcome.status == "cancelled":
             return None  # nothing was ever planned for this start: nothing to cancel
@@ -239,13 +264,40 @@ def outcome_for(facts: ReminderFacts, current: Reminder | None, start: datetime,
     return Outcome("planned", None, due.due_at, due.note)
 
 
+def _claimed_unsent(row: Reminder) -> bool:
+    """Claimed by a dispatcher (or waiting for a retry), but its submission has not begun."""
+    return row.status == "queued" and row.submit_started_at is None
+
+
+def _take_back(run: _Run, appointment: Appointment, row: Reminder, outcome: Outcome) -> None:
+    """Cancel or skip a claimed row, unless a send job began its submission first.
+
+    The send job only begins a submission of a row that is still queued
+    (`sending.begin_submission`), so exactly one of the two wins.
+    """
+    taken = db.session.execute(
+        update(Reminder).where(Reminder.id == row.id, Reminder.status == "queued",
+                               Reminder.submit_started_at.is_(None))
+        .values(status=outcome.status, reason=outcome.reason, claim_token=None, next_attempt_at=None,
+                updated_at=run.now)
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+    db.session.refresh(row)
+    if taken:
+        _event(run, appointment, row, outcome, note="taken back from the sender before submission")
+
+
 def _apply(run: _Run, appointment: Appointment, row: Reminder, outcome: Outcome) -> None:
     """Give `row` the outcome; an event only when something changed."""
     if (row.status, row.reason, row.due_at) == (outcome.status, outcome.reason, outcome.due_at):
         return
     row.status, row.reason, row.due_at = outcome.status, outcome.reason, outcome.due_at
+    _event(run, appointment, row, outcome)
+
+
+def _event(run: _Run, appointment: Appointment, row: Reminder, outcome: Outcome, note: str | None = None) -> None:
     data = {"reason": outcome.reason, "due_at": outcome.due_at.isoformat() if outcome.due_at else None,
             "start_at": row.start_at.isoformat()}
-    if outcome.note:
-        data["note"] = outcome.note
+    if outcome.note or note:
+        data["note"] = outcome.note or note
     run.event(appointment, row, EVENT_KINDS[outcome.status], data)

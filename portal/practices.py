@@ -4,7 +4,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from .domain import settings as settings_rules
-from .models import Practice, PracticeGroup, utcnow
+from .models import Licence, Practice, PracticeGroup, utcnow
 
 
 def own_settings(holder: Practice | PracticeGroup) -> dict:
@@ -25,6 +25,16 @@ def local_now(practice: Practice, now: datetime | None = None) -> datetime:
 def local_today(practice: Practice, now: datetime | None = None) -> date:
     """Today's date where the practice is: licences are valid by local days."""
     return local_now(practice, now).date()
+
+
+def effective_values(practice: Practice) -> dict:
+    """Just the effective value of each setting, as planning and sending need them."""
+    return {name: item.value for name, item in effective_settings(practice).items()}
+
+
+def licence_in_force(practice: Practice, now: datetime | None = None) -> Licence | None:
+    """The licence row that governs sending today (local date), not a renewal starting later."""
+    return practice.licence_on(local_today(practice, now))
 
 
 def licence_active(practice: Practice, now: datetime | None = None) -> bool:

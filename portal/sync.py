@@ -11,10 +11,12 @@ from typing import Any, Mapping
 
 from sqlalchemy import select
 
+from .access import scoped_to_practice
 from .domain.phones import MISSING, parse_mobile
 from .extensions import db
 from .models import Appointment, AppointmentEvent, DeliveryReport, Patient, Practice, Reminder
-from .planning import plan_appointment, replan_patient
+# appointment_start and current_reminder live in planning; the API reads them from here too.
+from .planning import appointment_start, current_reminder, plan_appointment, replan_patient  # noqa: F401
 
 SEEN_EVERY = timedelta(minutes=1)
 
@@ -216,26 +218,12 @@ def cancel_appointment(practice: Practice, external_id: str, now: datetime,
     return AppointmentResult(appointment, False, reminder)
 
 
-def appointment_start(appointment: Appointment) -> datetime:
-    """The start time with the offset the practice program sent."""
-    offset = timezone(timedelta(minutes=appointment.start_offset_minutes or 0))
-    return appointment.start_at.astimezone(offset)
-
-
-def current_reminder(appointment: Appointment) -> Reminder | None:
-    """The reminder for the appointment's start time, else the latest one."""
-    rows = db.session.scalars(
-        select(Reminder).where(Reminder.appointment_id == appointment.id).order_by(Reminder.id.desc())
-    ).all()
-    return next((row for row in rows if row.start_at == appointment.start_at), rows[0] if rows else None)
-
-
 # --- helpers -------------------------------------------------------------------
 
 def _find(model, practice: Practice, external_id: str):
     """The practice's own patient or appointment with this program ID, locked for the update."""
     return db.session.scalars(
-        select(model).where(model.practice_id == practice.id, model.external_id == external_id).with_for_update()
+        scoped_to_practice(practice, model).where(model.external_id == external_id).with_for_update()
     ).first()
 
 

@@ -41,8 +41,8 @@ def _record(report: Report, signature: Signature) -> str:
     db.session.add(WebhookNonce(jti=signature.jti, expires_at=signature.expires_at))
     db.session.flush()  # a replay fails here, before anything else is written
     existing = db.session.scalar(select(DeliveryReport.id).where(
-        DeliveryReport.provider_message_id == report.message_id, DeliveryReport.recipient == report.recipient,
-        DeliveryReport.status == report.status, DeliveryReport.status_at == report.status_at,
+        DeliveryReport.provider_message_id == report.message_id, DeliveryReport.status == report.status,
+        DeliveryReport.status_at == report.status_at,
     ))
     if existing is not None:
         return "duplicate"

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 18:25:21.951174
+Create Date: 2026-11-25 19:43:42.744268
 
 """
 from alembic import op
@@ -280,7 +280,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['practice_id'], ['practices.id'], name=op.f('fk_delivery_reports_practice_id_practices')),
     sa.ForeignKeyConstraint(['reminder_id'], ['reminders.id'], name=op.f('fk_delivery_reports_reminder_id_reminders')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_delivery_reports')),
-    sa.UniqueConstraint('provider_message_id', 'recipient', 'status', 'status_at', name='uq_delivery_reports_report')
+    sa.UniqueConstraint('provider_message_id', 'status', 'status_at', name='uq_delivery_reports_report')
     )
     with op.batch_alter_table('delivery_reports', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_delivery_reports_practice_id'), ['practice_id'], unique=False)

@@ -12,12 +12,14 @@
   is still early enough. Otherwise the reminder is too late (due_at None).
 - All arithmetic is on UTC instants; due_at is UTC; nothing here reads a clock.
 """
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 SEND_POLICIES = ("day_before", "hours_before")
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 _MINUTE = timedelta(minutes=1)
 
 
@@ -72,10 +74,10 @@ def policy_from_settings(settings: Mapping[str, object]) -> SendPolicy:
         raise ValueError(f"unknown time zone {zone!r}") from error
     return SendPolicy(
         send_policy=policy,
-        send_time=_clock(settings["send_time"]),
+        send_time=parse_clock(settings["send_time"]),
         hours_before=int(settings["hours_before"]),
-        quiet_start=_clock(settings["quiet_start"]),
-        quiet_end=_clock(settings["quiet_end"]),
+        quiet_start=parse_clock(settings["quiet_start"]),
+        quiet_end=parse_clock(settings["quiet_end"]),
         min_lead_minutes=int(settings["min_lead_minutes"]),
         timezone=zone,
     )
@@ -162,12 +164,14 @@ def _planned(due: datetime, notes: list[str]) -> DueTime:
     return DueTime(due.astimezone(timezone.utc), False, "; ".join(notes) or "as the policy says")
 
 
-def _clock(value: object) -> time:
-    """A time of day from "HH:MM" text or a time object."""
+def parse_clock(value: object) -> time:
+    """A time of day from "HH:MM" text (as settings store it) or a time object.
+
+    :raise ValueError: for anything else, e.g. "8:00" or "24:00".
+    """
     if isinstance(value, time):
         return value
-    try:
-        hours, minutes = str(value).split(":")
-        return time(int(hours), int(minutes))
-    except ValueError as error:
-        raise ValueError(f"expected a time of day as HH:MM, got {value!r}") from error
+    match = _CLOCK.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError(f"expected a time of day as HH:MM, got {value!r}")
+    return time(int(match[1]), int(match[2]))

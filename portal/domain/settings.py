@@ -3,12 +3,12 @@
 The most specific value that is set wins; `effective` also says where each
 value comes from, for the portal and the API.
 """
-import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 from zoneinfo import available_timezones
 
 from .messages import TemplateError, check_template, sender_problem
+from .schedule import SEND_POLICIES, parse_clock
 
 # About 125 characters with typical values: room for long names within one SMS.
 DEFAULT_TEMPLATE = (
@@ -28,8 +28,6 @@ DEFAULTS: dict[str, Any] = {
     "timezone": "Europe/Berlin",
 }
 INHERITED = tuple(DEFAULTS)
-SEND_POLICIES = ("day_before", "hours_before")
-_CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
 @dataclass(frozen=True)
@@ -49,11 +47,6 @@ def effective(group: Mapping[str, Any] | None, practice: Mapping[str, Any] | Non
     return result
 
 
-def effective_values(group: Mapping[str, Any] | None, practice: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Just the effective values, as planning needs them."""
-    return {name: item.value for name, item in effective(group, practice).items()}
-
-
 def setting_problem(name: str, value: Any) -> str | None:
     """Why `value` cannot be stored for setting `name`, or None when it can."""
     if value is None:
@@ -63,9 +56,13 @@ def setting_problem(name: str, value: Any) -> str | None:
 
 
 def _clock(value: Any) -> str | None:
-    if not isinstance(value, str) or not _CLOCK.match(value):
-        return "must be a time of day as HH:MM, e.g. 18:00"
-    return None
+    try:
+        if isinstance(value, str):
+            parse_clock(value)
+            return None
+    except ValueError:
+        pass
+    return "must be a time of day as HH:MM, e.g. 18:00"
 
 
 def _policy(value: Any) -> str | None:
@@ -108,7 +105,3 @@ _CHECKS = {
     "timezone": _timezone,
 }
 
-
-def timezone_problem(value: Any) -> str | None:
-    """Why `value` is not a time zone we accept, or None."""
-    return _timezone(value)

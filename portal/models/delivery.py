@@ -11,8 +11,10 @@ from .base import UTCDateTime, utcnow
 class DeliveryReport(db.Model):
     __tablename__ = "delivery_reports"
     __table_args__ = (
-        # The same report delivered twice is recorded once.
-        UniqueConstraint("provider_message_id", "recipient", "status", "status_at", name="uq_delivery_reports_report"),
+        # The same report delivered twice is recorded once. Not by recipient: we submit one
+        # recipient per message, the column is NULL in some reports (NULLs never collide) and
+        # is purged with the message text.
+        UniqueConstraint("provider_message_id", "status", "status_at", name="uq_delivery_reports_report"),
         Index("ix_delivery_reports_reminder", "reminder_id"),
     )
 

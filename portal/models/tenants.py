@@ -55,11 +55,24 @@ class Practice(SettingsColumns, db.Model):
 
     @property
     def licence(self) -> "Licence | None":
-        """The licence in force: the latest one granted."""
+        """The latest licence grant or change, as the admin screens show it.
+
+        It may start in the future: whether SMS may be sent asks `licence_on`.
+        """
         return self.licences[0] if self.licences else None
 
+    def licence_on(self, day: date) -> "Licence | None":
+        """The licence in force on `day`: the newest row that has begun by then.
+
+        A renewal granted ahead of time does not cut off the licence running
+        today; a newer row that has begun replaces the older ones, also when it
+        ends earlier than they would (a licence shortened, suspended, revoked).
+        """
+        return next((licence for licence in self.licences if licence.valid_from <= day), None)
+
     def has_active_licence(self, today: date) -> bool:
-        return self.licence is not None and self.licence.is_active(today)
+        licence = self.licence_on(today)
+        return licence is not None and licence.is_active(today)
 
 
 class Licence(db.Model):
@@ -84,11 +97,13 @@ class Licence(db.Model):
     practice: Mapped[Practice] = relationship(back_populates="licences")
     created_by: Mapped["User | None"] = relationship()
 
+    def covers(self, day: date) -> bool:
+        """Whether `day` lies inside the validity, whatever the status."""
+        return self.valid_from <= day and (self.valid_until is None or day <= self.valid_until)
+
     def is_active(self, today: date) -> bool:
         """Active means status active and today inside the validity."""
-        if self.status != "active" or today < self.valid_from:
-            return False
-        return self.valid_until is None or today <= self.valid_until
+        return self.status == "active" and self.covers(today)
 
 
 class PracticeApiKey(db.Model):

@@ -10,6 +10,7 @@ import time_machine
 from sqlalchemy import select
 
 from portal.api.core import OPERATIONS
+from portal.domain.settings import DEFAULT_TEMPLATE
 from portal.extensions import db
 from portal.models import Appointment, AppointmentEvent, Patient, Practice, Reminder
 
@@ -84,9 +85,18 @@ def test_a_key_of_practice_a_creates_its_own_objects_under_the_same_ids(practice
 
 
 def test_settings_are_the_keys_own_practice(make, practices):
+    b = db.session.scalar(select(Practice).where(Practice.slug == "praxis-b"))
+    b.sender, b.template, b.send_time, b.sms_enabled = "PraxisB", "Praxis B: {datum}", "17:00", False
+    db.session.commit()
     with time_machine.travel(NOW, tick=False):
         settings_a = practices["a"].get("/settings").json["settings"]
-    assert settings_a["sms_enabled"]["value"] is True
+        settings_b = practices["b"].get("/settings").json["settings"]
+    values = {name: (item["value"], item.get("source")) for name, item in settings_a.items()}
+    assert values["sender"] == ("Praxis", "default") and values["send_time"] == ("18:00", "default")
+    assert values["template"] == (DEFAULT_TEMPLATE, "default") and settings_a["sms_enabled"]["value"] is True
+    # B's own values are there for B's key: the two practices really differ
+    assert (settings_b["sender"]["value"], settings_b["template"]["value"]) == ("PraxisB", "Praxis B: {datum}")
+    assert settings_b["sms_enabled"]["value"] is False
 
 
 @pytest.mark.parametrize("role", ["vendor_admin", "support", "group_admin"])

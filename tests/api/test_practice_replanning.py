@@ -5,6 +5,7 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
+from jobs.licences import replan_licence_changes
 from portal.extensions import db
 from portal.models import Practice, Reminder
 from portal.planning import check_before_send
@@ -72,3 +73,44 @@ def test_a_licence_ending_before_the_reminder_is_due_is_refused_at_send_time(set
     row = db.session.scalar(select(Reminder).join(Practice).where(Practice.slug == "eins"))
     assert check_before_send(row, datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)) is None
     assert check_before_send(row, datetime(2026, 11, 23, 17, 0, tzinfo=timezone.utc)) == "no_licence"
+
+
+def licence(program, body):
+    response = program.put("/practices/eins/licence", json=body)
+    assert response.status_code == 200, response.json
+    return response
+
+
+def test_a_renewal_granted_ahead_of_time_keeps_the_running_licence(setup, ctx):
+    with time_machine.travel(NOW, tick=False):
+        licence(setup["vendor"], {"status": "active", "valid_from": "2026-01-01", "valid_until": "2026-11-22"})
+        # granted on Friday for Monday on: the licence running until Sunday still holds
+        licence(setup["vendor"], {"status": "active", "valid_from": "2026-11-23", "valid_until": "2027-11-22"})
+        assert (reminder(setup["eins"])["status"], reminder(setup["eins"])["due_at"]) == ("planned",
+                                                                                         "2026-11-23T17:00:00Z")
+    row = db.session.scalar(select(Reminder).join(Practice).where(Practice.slug == "eins"))
+    assert check_before_send(row, datetime(2026, 11, 23, 17, 0, tzinfo=timezone.utc)) is None  # the renewal
+
+
+def test_a_licence_starting_later_plans_the_reminders_on_its_first_day(setup, ctx):
+    with time_machine.travel(NOW, tick=False):
+        licence(setup["vendor"], {"status": "suspended", "valid_from": "2026-11-20"})
+        licence(setup["vendor"], {"status": "active", "valid_from": "2026-11-22"})
+        replan_licence_changes()  # the suspension began today: nothing to change
+        assert (reminder(setup["eins"])["status"], reminder(setup["eins"])["reason"]) == ("skipped", "no_licence")
+    # Sunday 00:05 in Berlin, still Saturday in UTC
+    with time_machine.travel(datetime(2026, 11, 21, 23, 5, tzinfo=timezone.utc), tick=False):
+        assert replan_licence_changes() == ["eins"]
+        assert (reminder(setup["eins"])["status"], reminder(setup["eins"])["due_at"]) == ("planned",
+                                                                                         "2026-11-23T17:00:00Z")
+        assert reminder(setup["zwei"])["status"] == "planned"
+
+
+def test_a_licence_that_ended_yesterday_skips_the_reminders(setup, ctx):
+    with time_machine.travel(NOW, tick=False):
+        licence(setup["vendor"], {"status": "active", "valid_from": "2026-01-01", "valid_until": "2026-11-21"})
+        assert reminder(setup["eins"])["status"] == "planned"
+    with time_machine.travel(datetime(2026, 11, 21, 23, 5, tzinfo=timezone.utc), tick=False):
+        assert replan_licence_changes() == ["eins"]
+        assert (reminder(setup["eins"])["status"], reminder(setup["eins"])["reason"]) == ("skipped", "no_licence")
+        assert reminder(setup["zwei"])["status"] == "planned"

@@ -77,15 +77,38 @@ def test_a_reminder_already_submitted_is_never_sent_again_for_that_start(make, p
     assert sum(r.status in ("planned", "submitted") for r in reminders_of(appointment)) == 1
 
 
-def test_a_queued_reminder_is_left_to_the_sender(make, patient):
+def test_a_reminder_whose_submission_began_is_left_to_the_sender(make, patient):
     appointment = make.appointment(patient, berlin(2026, 11, 24, 10, 0))
     reminder = plan_appointment(appointment, NOW)
-    reminder.status = "queued"
+    reminder.status, reminder.submit_started_at = "queued", NOW
     appointment.cancelled_at = NOW
     plan_appointment(appointment, NOW)
     db.session.commit()
     assert reminder.status == "queued"
     assert check_before_send(reminder, NOW) == "appointment_cancelled"
+
+
+def test_a_claimed_reminder_not_yet_submitted_is_cancelled_at_once(make, patient):
+    appointment = make.appointment(patient, berlin(2026, 11, 24, 10, 0))
+    reminder = plan_appointment(appointment, NOW)
+    reminder.status, reminder.claim_token = "queued", "token"
+    db.session.commit()
+    appointment.cancelled_at = NOW
+    plan_appointment(appointment, NOW)
+    db.session.commit()
+    assert (reminder.status, reminder.reason, reminder.claim_token) == ("cancelled", "appointment_cancelled", None)
+    assert events_of(appointment, "reminder_cancelled")[-1].data["reason"] == "appointment_cancelled"
+
+
+def test_consent_withdrawn_after_the_claim_cancels_the_claimed_reminder(make, patient):
+    appointment = make.appointment(patient, berlin(2026, 11, 24, 10, 0))
+    reminder = plan_appointment(appointment, NOW)
+    reminder.status, reminder.claim_token = "queued", "token"
+    patient.sms_consent = False
+    db.session.commit()
+    replan_patient(patient, NOW)
+    db.session.commit()
+    assert (reminder.status, reminder.reason) == ("cancelled", "consent_withdrawn")
 
 
 def test_cancellation_cancels_the_plan(make, patient):

@@ -10,12 +10,11 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from portal import sync
-from portal.domain.eligibility import skip_reason
+from portal.domain.eligibility import skip_reason, status_for
 from portal.domain.schedule import due_time, in_quiet_hours
 from portal.extensions import db
 from portal.models import AppointmentEvent, Licence, Reminder
-from portal.planning import (check_before_send, facts_for, plan_appointment, practice_facts,
-                             reason_status, replan_practice)
+from portal.planning import check_before_send, facts_for, plan_appointment, practice_facts, replan_practice
 
 from .conftest import NOW, berlin
 
@@ -107,7 +106,7 @@ class World:
                     row.status, row.submitted_at = "submitted", self.now
                     self.sent.add(row.id)
                 else:
-                    row.status, row.reason = reason_status(reason), reason
+                    row.status, row.reason = status_for(reason), reason
 
     def rows(self) -> list[Reminder]:
         return db.session.scalars(select(Reminder).where(Reminder.appointment_id == self.appointment.id)

@@ -68,19 +68,35 @@ def test_cli_dispatch_prints_how_many(sending, due, runner, app):
     assert "dispatched 3 reminders" in result.output
 
 
-def test_a_cancelled_appointment_gets_nothing_even_when_already_claimed(sending, due, ctx):
-    [reminder_id] = due(1)
-    assert sending.dispatch() == 1  # claimed and queued: planning no longer touches it
+def test_a_cancelled_appointment_gets_nothing_even_when_already_claimed(sending, due, ctx, make, api):
+    practice = make.licensed_practice()
+    program = api(make.practice_key(practice))
+    [reminder_id] = due(1, practice=practice)
+    assert sending.dispatch() == 1  # claimed and queued, the send job not yet run
 
-    reminder = sending.reminder(reminder_id)
-    appointment = db.session.get(Appointment, reminder.appointment_id)
-    appointment.cancelled_at = datetime.now(timezone.utc)
-    plan_appointment(appointment)
-    db.session.commit()
+    appointment = db.session.get(Appointment, sending.reminder(reminder_id).appointment_id)
+    assert program.delete(f"/appointments/{appointment.external_id}").status_code in (200, 204)
+    # final at once: the practice program sees it cancelled before any send job has run
+    shown = program.get(f"/appointments/{appointment.external_id}").json["reminder"]
+    assert (shown["status"], shown["reason"]) == ("cancelled", "appointment_cancelled")
     sending.work()
 
     reminder = sending.reminder(reminder_id)
-    assert (reminder.status, reminder.reason) == ("cancelled", "appointment_cancelled")
+    assert (reminder.status, reminder.reason, reminder.submit_started_at) == ("cancelled", "appointment_cancelled",
+                                                                               None)
+    assert sending.messages() == []
+    assert [kind for kind, _ in sending.events(reminder_id)] == ["claimed", "reminder_cancelled"]
+
+
+def test_a_claimed_reminder_is_refused_at_send_time_when_planning_did_not_see_the_change(sending, due, ctx):
+    [reminder_id] = due(1)
+    assert sending.dispatch() == 1
+    appointment = db.session.get(Appointment, sending.reminder(reminder_id).appointment_id)
+    appointment.cancelled_at = datetime.now(timezone.utc)  # written without re-planning
+    db.session.commit()
+    sending.work()
+
+    assert sending.reminder(reminder_id).status == "cancelled"
     assert sending.messages() == []
     assert ("reminder_cancelled", {"reason": "appointment_cancelled", "at_send": True}) in sending.events(reminder_id)
 

@@ -16,9 +16,9 @@ def test_scheduling_twice_leaves_one_pending_job_per_periodic_job(app, redis_url
         schedule_next("dispatch", connection, config)
 
     dispatch = ScheduledJobRegistry(queue=Queue("dispatch", connection=connection)).get_job_ids()
-    retention = ScheduledJobRegistry(queue=Queue("maintenance", connection=connection)).get_job_ids()
+    maintenance = ScheduledJobRegistry(queue=Queue("maintenance", connection=connection)).get_job_ids()
     assert len(dispatch) == 1 and dispatch[0].startswith("dispatch-")
-    assert len(retention) == 1 and retention[0].startswith("retention-")
+    assert sorted(job_id.split("-")[0] for job_id in maintenance) == ["licences", "retention"]
 
 
 def test_slots_follow_the_interval():
@@ -27,6 +27,13 @@ def test_slots_follow_the_interval():
     assert (job_id, at.timestamp()) == ("dispatch-201", 1005.0)
     job_id, at = next_slot(BY_NAME["retention"], config, now=86400 * 10 + 3 * 3600)
     assert job_id == "retention-11" and at.timestamp() == 86400 * 11 + 3 * 3600
+
+
+def test_licences_that_begin_or_end_are_re_planned_every_hour_at_five_past():
+    licences = BY_NAME["licences"]
+    assert licences.func == "jobs.licences.periodic_licence_replan" and licences.queue == "maintenance"
+    job_id, at = next_slot(licences, {}, now=86400 * 10 + 23 * 3600 + 10 * 60)  # 23:10 UTC
+    assert job_id == "licences-264" and at.timestamp() == 86400 * 11 + 5 * 60  # 00:05 UTC, 01:05 in Berlin
 
 
 def test_the_periodic_dispatch_runs_in_a_worker_and_schedules_the_next(sending, due, app, monkeypatch):

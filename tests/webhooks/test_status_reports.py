@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 import jwt
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
 from portal.models import AppointmentEvent, DeliveryReport, Reminder, WebhookNonce
@@ -115,6 +116,24 @@ def test_the_same_report_twice_is_recorded_once(webhook, submitted):
     assert again.status_code == 200 and again.json == {"result": "duplicate"}
     assert stored() == 1
     assert db.session.scalar(select(func.count(AppointmentEvent.id))) == 1
+
+
+def test_the_same_report_without_recipient_twice_is_recorded_once(webhook, submitted):
+    assert webhook.get(report(recipient=None)).json == {"result": "recorded"}
+    assert webhook.get(report(recipient=None)).json == {"result": "duplicate"}
+    assert stored() == 1
+
+
+def test_two_racing_copies_of_a_report_without_recipient_cannot_both_be_stored(submitted):
+    # What two webhook requests at the same moment would write: neither sees the other's row
+    # before inserting, so the database alone must refuse the second (NULLs never collide).
+    for _ in range(2):
+        db.session.add(DeliveryReport(reminder_id=submitted, provider_message_id="msg-1", status="delivered",
+                                      status_at=T0))
+    with pytest.raises(IntegrityError):
+        db.session.flush()
+    db.session.rollback()
+    assert stored() == 0
 
 
 @pytest.mark.parametrize("order", [["sent", "delivered"], ["delivered", "sent"], ["buffered", "delivered", "sent"]])
