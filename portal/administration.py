@@ -178,8 +178,17 @@ def revoke_token(principal: Principal, token: ApiToken) -> None:
 
 # --- users ----------------------------------------------------------------------------
 
+def normal_email(email: str) -> str:
+    """E-mail addresses are stored and compared trimmed and in lower case."""
+    return email.strip().lower()
+
+
+def user_by_email(email: str) -> User | None:
+    return db.session.scalars(select(User).where(User.email == normal_email(email))).first()
+
+
 def create_user(principal: Principal, email: str, role: str, group: PracticeGroup | None, password: str) -> User:
-    email = email.strip().lower()
+    email = normal_email(email)
     if db.session.scalar(select(User.id).where(User.email == email)):
         raise Conflict([{"field": "email", "message": "a user with this e-mail address exists already"}])
     user = User(email=email, role=role, group=group if role == "group_admin" else None)

@@ -1,18 +1,31 @@
 """Command line (`flask --app wsgi ...`): users and tokens; jobs add their own."""
 import sys
+from dataclasses import dataclass
 
 import click
 from flask import Flask
 from sqlalchemy import select
 
+from . import administration
 from .access import Principal
-from .audit import record
-from .credentials import issue_personal_token
 from .extensions import db
-from .models import ROLES, PracticeGroup, User
+from .models import ROLES, PracticeGroup
 
 users = click.Group("users", help="Manage portal users.")
 tokens = click.Group("tokens", help="Manage personal API tokens.")
+
+
+@dataclass(frozen=True)
+class CommandLine(Principal):
+    """The operator at the command line: may do what a vendor admin may; audited as "cli"."""
+
+    @property
+    def role(self) -> str:
+        return "vendor_admin"
+
+    @property
+    def label(self) -> str:
+        return "cli"
 
 
 @users.command("create")
@@ -22,22 +35,18 @@ tokens = click.Group("tokens", help="Manage personal API tokens.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def create_user(email: str, role: str, group_slug: str | None, password_stdin: bool) -> None:
     """Create a user with a role; group admins need --group."""
-    email = email.strip().lower()
-    if db.session.scalar(select(User.id).where(User.email == email)):
-        raise click.ClickException(f"a user {email} exists already")
     group = _group_for(role, group_slug)
     password = sys.stdin.readline().rstrip("\n") if password_stdin else click.prompt(
         "Password", hide_input=True, confirmation_prompt=True
     )
     if len(password) < 10:
         raise click.ClickException("the password must have at least 10 characters")
-    user = User(email=email, role=role, group=group)
-    user.set_password(password)
-    db.session.add(user)
-    db.session.flush()
-    record(Principal(user=user), "user.create", user, after={"email": email, "role": role, "group": group_slug})
-    db.session.commit()
-    click.echo(f"created {role} {email}")
+    try:
+        user = administration.create_user(CommandLine(), email, role, group, password)
+    except administration.Invalid as error:
+        db.session.rollback()
+        raise click.ClickException("; ".join(f"{item['field']}: {item['message']}" for item in error.errors))
+    click.echo(f"created {user.role} {user.email}")
 
 
 def _group_for(role: str, slug: str | None) -> PracticeGroup | None:
@@ -58,13 +67,10 @@ def _group_for(role: str, slug: str | None) -> PracticeGroup | None:
 @click.option("--label", help="What the token is for.")
 def create_token(email: str, label: str | None) -> None:
     """Print a new personal API token for EMAIL (shown once)."""
-    user = db.session.scalars(select(User).where(User.email == email.strip().lower())).first()
+    user = administration.user_by_email(email)
     if user is None:
         raise click.ClickException(f"no user {email}")
-    token, secret = issue_personal_token(user, label)
-    db.session.flush()
-    record(Principal(user=user), "token.create", token, after={"prefix": token.prefix, "label": label})
-    db.session.commit()
+    _token, secret = administration.issue_token(CommandLine(), user, label)
     click.echo(secret)
 
 

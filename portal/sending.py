@@ -52,11 +52,11 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, case, false, func, insert, or_, select, update
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from .extensions import db
 from .models import Appointment, AppointmentEvent, AuditEntry, DeliveryReport, Practice, Reminder, utcnow
-from .practices import local_now
+from .practices import licence_in_force, local_now
 
 log = logging.getLogger(__name__)
 
@@ -218,7 +218,7 @@ def begin_submission(reminder: Reminder, token: str, composed, now: datetime) ->
         db.session.rollback()
         return "lost"
     practice = reminder.practice
-    licence = practice.licence
+    licence = licence_in_force(practice, now)
     if licence is None or licence.monthly_quota is None:
         db.session.commit()  # no quota: nothing to count
         return None
@@ -232,7 +232,7 @@ def begin_submission(reminder: Reminder, token: str, composed, now: datetime) ->
                                             "used": used - 1, "quota": quota})])
         db.session.commit()
         return "quota_exceeded"
-    if used >= math.ceil(quota * QUOTA_WARNING_SHARE):
+    if quota_warning(used, quota):
         warn_quota(practice, used, quota, now)
     db.session.commit()
     return None
@@ -391,7 +391,7 @@ def quota_usage(practice: Practice, now: datetime | None = None) -> tuple[int, i
     unknown, from the first of the practice's local month.
     """
     now = now or utcnow()
-    licence = practice.licence
+    licence = licence_in_force(practice, now)
     quota = licence.monthly_quota if licence is not None else None
     used = db.session.scalar(
         select(func.count(Reminder.id)).where(
@@ -401,6 +401,13 @@ def quota_usage(practice: Practice, now: datetime | None = None) -> tuple[int, i
         )
     ) or 0
     return used, quota
+
+
+def quota_warning(used: int, quota: int | None) -> bool:
+    """Whether admins are warned: from 80 % of the quota; a quota of 0 sends nothing, so always."""
+    if quota is None:
+        return False
+    return quota <= 0 or used >= math.ceil(quota * QUOTA_WARNING_SHARE)
 
 
 def quota_warned(practice: Practice, now: datetime) -> bool:

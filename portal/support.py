@@ -21,7 +21,7 @@ from .domain.reasons import reason_text, status_text
 from .extensions import db
 from .i18n import domain_text
 from .models import Appointment, AppointmentEvent, Patient, Practice, Reminder, utcnow
-from .practices import effective_settings, licence_active
+from .practices import effective_settings, licence_in_force
 from .sending import quota_usage
 
 # The practice program counts as offline when it has not called for this long.
@@ -141,10 +141,13 @@ def details(appointments: list[Appointment], now: datetime | None = None) -> lis
     """Reminders, timeline and checklist of each appointment, in a fixed number of queries."""
     now = now or utcnow()
     reminders, events = reminders_by_appointment(appointments), timelines(appointments)
+    practices: dict[int, planning.PracticeFacts] = {}
     result = []
     for appointment in appointments:
         item = Details(appointment, reminders[appointment.id], events[appointment.id])
-        item.checklist = checklist(appointment, item.reminders, now)
+        if appointment.practice_id not in practices:
+            practices[appointment.practice_id] = planning.practice_facts(appointment.practice, now)
+        item.checklist = checklist(appointment, item.reminders, now, practices[appointment.practice_id])
         result.append(item)
     return result
 
@@ -159,37 +162,53 @@ def appointment_details(principal: Principal, appointment_id: int) -> Details | 
     return details([appointment])[0] if appointment else None
 
 
+# --- data quality ---------------------------------------------------------------------------
+
+def patients_needing_a_number(principal: Principal, practice: Practice) -> Select:
+    """Patients of `practice` who consented to SMS but have no usable mobile number (a statement to page).
+
+    The same rule as planning's (`planning.facts_for`): without a number in E.164 a
+    consenting patient gets no reminder; erased patients have nothing left to correct.
+    """
+    return (
+        scoped(principal, Patient)
+        .where(Patient.practice_id == practice.id, Patient.sms_consent.is_(True), Patient.erased_at.is_(None),
+               Patient.mobile_e164.is_(None))
+        .order_by(Patient.last_name, Patient.first_name, Patient.id)
+    )
+
+
 # --- the checklist ------------------------------------------------------------------------
 
-def current_reminder(appointment: Appointment, reminders: list[Reminder]) -> Reminder | None:
-    """The reminder for the appointment's current start time."""
-    return next((row for row in reminders if row.start_at == appointment.start_at), None)
+def checklist(appointment: Appointment, reminders: list[Reminder], now: datetime,
+              practice_facts: planning.PracticeFacts | None = None) -> list[Check]:
+    """The answers to support's questions, each with a detail.
 
-
-def checklist(appointment: Appointment, reminders: list[Reminder], now: datetime) -> list[Check]:
-    """The answers to support's questions, each with a detail."""
+    The answers come from the facts planning and sending decide on, so the
+    checklist cannot disagree with why a reminder was (not) sent.
+    """
     practice, patient = appointment.practice, appointment.patient
-    licence = practice.licence
+    facts = planning.facts_for(appointment, now, practice_facts)
+    licence = licence_in_force(practice, now)
     licence_detail = (
         _("%(status)s, %(start)s to %(end)s", status=licence_status_text(licence.status),
           start=licence.valid_from.strftime("%d.%m.%Y"),
           end=licence.valid_until.strftime("%d.%m.%Y") if licence.valid_until else _("open end"))
         if licence else _("no licence granted")
     )
-    mobile_ok = patient.mobile_problem is None and bool(patient.mobile_e164)
+    mobile_ok = facts.mobile_problem is None
     mobile_detail = mask_phone(patient.mobile_e164) if mobile_ok else " ".join(
-        filter(None, [reason_text(patient.mobile_problem or "missing_mobile", _locale()),
-                      domain_text(patient.mobile_problem_detail)]))
+        filter(None, [reason_text(facts.mobile_problem, _locale()), domain_text(patient.mobile_problem_detail)]))
     seen = practice.last_seen_at
     sent = sum(1 for row in reminders if row.start_at == appointment.start_at and row.submit_started_at)
     checks = [
-        Check("licence", licence_active(practice, now), _("Licence active"), licence_detail),
-        Check("sms_enabled", practice.sms_enabled, _("SMS switched on for the practice")),
-        Check("consent", patient.sms_consent and patient.erased_at is None, _("Patient consented to SMS"),
-              _("patient data erased") if patient.erased_at else ""),
+        Check("licence", facts.licence_active, _("Licence active"), licence_detail),
+        Check("sms_enabled", facts.sms_enabled, _("SMS switched on for the practice")),
+        Check("consent", facts.sms_consent and not facts.patient_erased, _("Patient consented to SMS"),
+              _("patient data erased") if facts.patient_erased else ""),
         Check("mobile", mobile_ok, _("Valid mobile number"), mobile_detail),
-        Check("appointment_tick", appointment.sms_reminder, _("SMS reminder ticked for the appointment")),
-        Check("not_cancelled", appointment.cancelled_at is None, _("Appointment not cancelled"),
+        Check("appointment_tick", facts.sms_reminder, _("SMS reminder ticked for the appointment")),
+        Check("not_cancelled", not facts.appointment_cancelled, _("Appointment not cancelled"),
               _local(appointment.cancelled_at, practice) if appointment.cancelled_at else ""),
         Check("program_seen", seen is not None and now - seen <= ONLINE_WITHIN, _("Practice program last seen"),
               _local(seen, practice) if seen else _("never")),
@@ -206,7 +225,7 @@ def checklist(appointment: Appointment, reminders: list[Reminder], now: datetime
 def text_now(appointment: Appointment, reminders: list[Reminder], now: datetime | None = None):
     """(the SMS that would be composed now, the reason it would not be sent or None)."""
     now = now or utcnow()
-    reminder = current_reminder(appointment, reminders)
+    reminder = planning.current_reminder(appointment, reminders)
     if reminder is None:
         # Not stored: a stand-in so that the one composing rule can render it.
         reminder = Reminder(appointment=appointment, practice=appointment.practice, start_at=appointment.start_at,

@@ -6,10 +6,10 @@ from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, select
 
 from portal.extensions import db
-from portal.models import User
+from portal.models import AuditEntry, User
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,6 +56,19 @@ def test_a_token_printed_once_works_against_the_api(runner, make, api):
     secret = result.output.strip()
     assert api(secret).get("/groups").status_code == 200
     assert runner.invoke(args=["tokens", "create", "nobody@x.example"]).exit_code != 0
+
+
+def test_cli_changes_are_audited_as_the_command_line(runner, make):
+    make.group("nord")
+    created = runner.invoke(args=["users", "create", " Grit@Nord.example ", "--role", "group_admin", "--group", "nord",
+                                  "--password-stdin"], input="password123456\n")
+    assert created.exit_code == 0, created.output
+    assert runner.invoke(args=["tokens", "create", "GRIT@nord.example"]).exit_code == 0
+    entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+    assert [(entry.action, entry.actor, entry.actor_id) for entry in entries] == [
+        ("user.create", "cli", None), ("token.create", "cli", None)]
+    assert entries[0].after == {"email": "grit@nord.example", "role": "group_admin", "group": "nord"}
+    assert entries[1].after["user"] == "grit@nord.example"
 
 
 def test_db_upgrade_builds_an_empty_database(tmp_path):

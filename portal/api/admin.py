@@ -8,7 +8,7 @@ from ..access import group_condition, scoped
 from ..domain.settings import effective
 from ..extensions import db
 from ..models import AuditEntry, Licence, Practice, PracticeApiKey, PracticeGroup
-from ..practices import effective_settings, licence_active, own_settings
+from ..practices import effective_settings, licence_active, licence_in_force, own_settings
 from . import schemas as s
 from .core import Problem, current_principal, field_error, operation
 
@@ -190,7 +190,7 @@ def practice_out(practice: Practice) -> s.PracticeOut:
 def licence_out(licence: Licence) -> s.LicenceOut:
     return s.LicenceOut(
         status=licence.status, valid_from=licence.valid_from, valid_until=licence.valid_until,
-        monthly_quota=licence.monthly_quota, active=licence_active(licence.practice) if licence is licence.practice.licence else False,
+        monthly_quota=licence.monthly_quota, active=licence is licence_in_force(licence.practice) and licence_active(licence.practice),
         created_at=licence.created_at, created_by=licence.created_by.email if licence.created_by else None,
     )
 

@@ -1,14 +1,16 @@
 """GET /api/v1/lookup: the support lookup for the vendor's ticket system."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .. import support
+from .. import planning, support
+from ..access import Principal
 from ..audit import record
+from ..domain.phones import mask_phone
 from ..extensions import db
-from ..models import Appointment, AppointmentEvent, Reminder
-from .core import current_principal, operation
+from ..models import AppointmentEvent, Reminder
+from .core import Problem, current_principal, operation
 
 # No control characters: PostgreSQL refuses NUL in text, and no search needs them.
 Text = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")]
@@ -26,6 +28,8 @@ class LookupQuery(BaseModel):
     date_from: date | None = Field(None, alias="from", description="first day of the appointment start (Europe/Berlin)")
     date_to: date | None = Field(None, alias="to", description="last day of the appointment start (Europe/Berlin)")
     limit: Annotated[int, Field(ge=1, le=100)] = 20
+    reveal: bool = Field(False, description="true: full phone numbers instead of masked ones; each patient "
+                                           "revealed is written to the audit log (`phone.reveal`)")
 
 
 class LookupCheck(BaseModel):
@@ -51,7 +55,7 @@ class LookupReminder(BaseModel):
     due_at: datetime | None
     submitted_at: datetime | None
     body: str | None
-    recipient: str | None = Field(description="E.164")
+    recipient: str | None = Field(description="masked (\"+49 170 ****567\"); E.164 with `reveal=true`")
     sender: str | None
     segments: int | None
     message_id: str | None
@@ -64,7 +68,8 @@ class LookupPatient(BaseModel):
     id: str
     first_name: str | None
     last_name: str | None
-    mobile: str | None = Field(description="E.164, or the text as typed when it is not a valid mobile number")
+    mobile: str | None = Field(description="masked (\"+49 170 ****567\"); with `reveal=true` E.164, or the text "
+                                           "as typed when it is not a valid mobile number")
     mobile_problem: str | None
     sms_consent: bool
 
@@ -93,47 +98,63 @@ class LookupResult(BaseModel):
 @operation("GET", "/lookup", summary="Support lookup: matching appointments with reminders and timeline",
            permission="read", query=LookupQuery, response=LookupResult, tag="support")
 def lookup(query: LookupQuery):
+    principal = current_principal()
+    if query.reveal and not principal.can("reveal"):
+        raise Problem(403, "reveal: you may not see full phone numbers")
     criteria = support.Criteria(
         phone=query.phone, name=query.name, appointment=query.appointment, message_id=query.message_id,
         practice=query.practice, date_from=query.date_from, date_to=query.date_to,
     )
     if not criteria.given():
         return LookupResult(appointments=[], more=False)
-    found = db.session.scalars(support.search(current_principal(), criteria).limit(query.limit + 1)).unique().all()
+    found = db.session.scalars(support.search(principal, criteria).limit(query.limit + 1)).unique().all()
     items = support.details(found[: query.limit])
-    # Full phone numbers leave the system here: the lookup is audited like a reveal.
-    record(current_principal(), "lookup.api", current_principal().user,
-           after={"parameters": sorted(query.model_dump(exclude_none=True, exclude={"limit"})),
+    # Health data leave the system here: every lookup is audited, every revealed number as well.
+    record(principal, "lookup.api", principal.user,
+           after={"parameters": sorted(query.model_dump(exclude_none=True, exclude={"limit", "reveal"})),
                   "results": len(items)})
+    if query.reveal:
+        _record_reveals(principal, items)
     db.session.commit()
-    return LookupResult(appointments=[_appointment(item) for item in items], more=len(found) > query.limit)
+    return LookupResult(appointments=[_appointment(item, query.reveal) for item in items],
+                        more=len(found) > query.limit)
 
 
-def _appointment(item: support.Details) -> LookupAppointment:
+def _record_reveals(principal: Principal, items: list[support.Details]) -> None:
+    """One `phone.reveal` entry per patient whose number is shown, as on the portal's reveal."""
+    revealed = {}
+    for item in items:
+        revealed.setdefault(item.appointment.patient.id, item.appointment)
+    for appointment in revealed.values():
+        record(principal, "phone.reveal", appointment.patient,
+               after={"appointment": appointment.id, "patient": appointment.patient.external_id, "via": "api"})
+
+
+def _phone(number: str | None, reveal: bool) -> str | None:
+    """Masked in the list, unless the caller asked for an audited reveal."""
+    return (number if reveal else mask_phone(number)) or None
+
+
+def _appointment(item: support.Details, reveal: bool) -> LookupAppointment:
     appointment, patient = item.appointment, item.appointment.patient
     return LookupAppointment(
         id=appointment.id, external_id=appointment.external_id, practice=appointment.practice.slug,
-        start=_with_offset(appointment), duration_minutes=appointment.duration_minutes,
+        start=planning.appointment_start(appointment), duration_minutes=appointment.duration_minutes,
         therapist=appointment.therapist, sms_reminder=appointment.sms_reminder, cancelled_at=appointment.cancelled_at,
         patient=LookupPatient(id=patient.external_id, first_name=patient.first_name, last_name=patient.last_name,
-                              mobile=patient.mobile_e164 or patient.mobile_raw, mobile_problem=patient.mobile_problem,
-                              sms_consent=patient.sms_consent),
-        reminders=[_reminder(row) for row in item.reminders],
+                              mobile=_phone(patient.mobile_e164 or patient.mobile_raw, reveal),
+                              mobile_problem=patient.mobile_problem, sms_consent=patient.sms_consent),
+        reminders=[_reminder(row, reveal) for row in item.reminders],
         timeline=[_event(event) for event in item.timeline],
         checklist=[LookupCheck(check=c.key, ok=c.ok, label=c.label, detail=c.detail) for c in item.checklist],
         summary=support.summary(item),
     )
 
 
-def _with_offset(appointment: Appointment) -> datetime:
-    """The start as the practice program sent it: with its own UTC offset."""
-    return appointment.start_at.astimezone(timezone(timedelta(minutes=appointment.start_offset_minutes)))
-
-
-def _reminder(row: Reminder) -> LookupReminder:
+def _reminder(row: Reminder, reveal: bool) -> LookupReminder:
     return LookupReminder(
         id=row.id, start_at=row.start_at, status=row.status, reason=row.reason, due_at=row.due_at,
-        submitted_at=row.submitted_at, body=row.body, recipient=row.recipient, sender=row.sender,
+        submitted_at=row.submitted_at, body=row.body, recipient=_phone(row.recipient, reveal), sender=row.sender,
         segments=row.segments, message_id=row.provider_message_id, error_code=row.provider_error_code,
         delivery_status=row.delivery_status, delivered_at=row.delivered_at,
     )

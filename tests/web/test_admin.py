@@ -125,17 +125,42 @@ def test_users_create_change_and_token(as_user, tenants):
 
 def test_usage_counts_per_day_and_practice(as_user, tenants, sent_reminder, make):
     practice = tenants["practice"]
+    tried = datetime.now(timezone.utc) - timedelta(hours=1)
     failed = Reminder(practice_id=practice.id, appointment=sent_reminder["appointment"],
                       start_at=sent_reminder["reminder"].start_at - timedelta(days=1), status="failed",
-                      reason="provider_error")
+                      reason="provider_error", due_at=tried, claimed_at=tried, submit_started_at=tried)
     db.session.add(failed)
     db.session.commit()
     client = as_user(tenants["vendor"])
     page = client.get("/admin/usage?days=30").get_data(as_text=True)
     assert "<svg" in page and "polyline" in page
-    row = re.search(r"Praxis Nord</a></td>\s*<td class=\"num\">(\d+)</td><td class=\"num\">(\d+)</td>"
-                    r"<td class=\"num\">(\d+)</td>", page)
-    assert row.groups() == ("1", "1", "1")
+    assert _practice_row(page) == ("1", "1", "1")
     single = client.get("/admin/usage?practice=nord-1").get_data(as_text=True)
     assert "polyline" in single
     assert client.get("/admin/usage?practice=nope").status_code == 404
+
+
+def _practice_row(page: str, name: str = "Praxis Nord") -> tuple[str, str, str]:
+    """(submitted, delivered, failed) in the per-practice table of the usage page."""
+    row = re.search(name + r"</a></td>\s*<td class=\"num\">(\d+)</td><td class=\"num\">(\d+)</td>"
+                    r"<td class=\"num\">(\d+)</td>", page)
+    return row.groups()
+
+
+def test_an_old_failure_stays_on_its_day_after_a_purge(as_user, tenants, make):
+    """Purge and erasure touch updated_at; the chart still counts the failure when it happened."""
+    practice = tenants["practice"]
+    patient = make.patient(practice, mobile="0170 1234567")
+    tried = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=20)
+    appointment = make.appointment(patient, tried + timedelta(hours=20))
+    failed = Reminder(practice_id=practice.id, appointment=appointment, start_at=appointment.start_at,
+                      status="failed", reason="provider_error", provider_error_code="21", due_at=tried,
+                      claimed_at=tried, submit_started_at=tried)
+    db.session.add(failed)
+    db.session.commit()
+    failed.body, failed.recipient, failed.purged_at = None, None, datetime.now(timezone.utc)
+    db.session.commit()  # what the retention job does: updated_at is now today
+    assert failed.updated_at.date() == datetime.now(timezone.utc).date()
+    client = as_user(tenants["vendor"])
+    assert _practice_row(client.get("/admin/usage?days=7").get_data(as_text=True)) == ("0", "0", "0")
+    assert _practice_row(client.get("/admin/usage?days=30").get_data(as_text=True)) == ("0", "0", "1")

@@ -2,10 +2,12 @@
 switch, the text editor's preview, reminders and the data-quality list."""
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import AuditEntry, Reminder
+from portal.sending import quota_warning
 
 SETTINGS = ("send_policy", "send_time", "hours_before", "quiet_start", "quiet_end", "min_lead_minutes",
             "sender", "template", "timezone")
@@ -141,3 +143,25 @@ def test_dialog_warns_from_80_percent_of_the_quota(as_user, tenants, sent_remind
     db.session.commit()
     page = as_user(tenants["admin"]).get("/settings/practices/nord-1").get_data(as_text=True)
     assert 'id="quota"' in page and "80 % des Kontingents" in page
+
+
+def test_dialog_warns_when_the_quota_is_zero_and_not_below_80_percent(as_user, tenants, sent_reminder):
+    """A quota of 0 means nothing may be sent: always warned; 1 of 10 is no warning yet."""
+    licence = tenants["practice"].licence
+    client = as_user(tenants["admin"])
+    licence.monthly_quota = 10
+    db.session.commit()
+    page = client.get("/settings/practices/nord-1").get_data(as_text=True)
+    assert 'id="quota"' in page and "80 % des Kontingents" not in page
+    licence.monthly_quota = 0
+    db.session.commit()
+    page = client.get("/settings/practices/nord-1").get_data(as_text=True)
+    assert 'id="quota"' in page and "80 % des Kontingents" in page
+
+
+@pytest.mark.parametrize("used, quota, warned", [
+    (0, None, False), (100, None, False), (0, 0, True), (7, 10, False), (8, 10, True), (10, 10, True),
+    (0, 1, False), (1, 1, True), (3, 4, False), (4, 4, True), (3, 3, True), (2, 3, False),
+])
+def test_one_rule_for_the_quota_warning(used, quota, warned):
+    assert quota_warning(used, quota) is warned

@@ -1,10 +1,12 @@
 """The support lookup: search in every way, the appointment's timeline, checklist,
 texts and summary, the audited reveal, re-plan and the audit log page."""
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
 
+from portal import planning
 from portal.extensions import db
 from portal.models import AuditEntry, Reminder
 
@@ -133,3 +135,31 @@ def test_text_now_for_an_appointment_without_reminder_stores_nothing(as_user, te
     assert 'id="blocked">Würde jetzt nicht gesendet: Handynummer ungültig' in page
     assert "enthält einen Buchstaben" in page
     assert db.session.scalar(select(Reminder.id).where(Reminder.appointment_id == appointment.id)) is None
+
+
+@pytest.mark.parametrize("patient_fields, appointment_fields, reason, bad", [
+    ({}, {}, None, set()),
+    ({"mobile": "017O1234567"}, {}, "invalid_mobile", {"mobile"}),
+    ({"mobile": None}, {}, "missing_mobile", {"mobile"}),
+    ({"sms_consent": False}, {}, "no_consent", {"consent"}),
+    ({}, {"sms_reminder": False}, "appointment_opt_out", {"appointment_tick"}),
+    # A number in E.164 with a stale problem flag: planning sends, so the checklist says it is fine.
+    ({"mobile_problem": "invalid_mobile"}, {}, None, set()),
+])
+def test_checklist_gives_the_answer_planning_decided_on(as_user, tenants, make, patient_fields, appointment_fields,
+                                                        reason, bad):
+    """The checklist reads the facts planning decides on, so it never contradicts the skip reason."""
+    patient_fields = dict(patient_fields)
+    stale_flag = patient_fields.pop("mobile_problem", None)
+    patient = make.patient(tenants["practice"], **patient_fields)
+    patient.mobile_problem = stale_flag or patient.mobile_problem
+    appointment = make.appointment(patient, datetime.now(timezone.utc) + timedelta(days=3), **appointment_fields)
+    reminder = planning.plan_appointment(appointment)
+    db.session.commit()
+    assert reminder.reason == reason
+    page = as_user(tenants["support"]).get(f"/support/appointments/{appointment.id}").get_data(as_text=True)
+    checks = dict(re.findall(r'<li class="(\w+)" data-check="(\w+)"', page))
+    failing = {key for state, key in re.findall(r'<li class="(\w+)" data-check="(\w+)"', page)
+               if state == "bad" and key in ("licence", "sms_enabled", "consent", "mobile", "appointment_tick",
+                                              "not_cancelled")}
+    assert checks and failing == bad

@@ -19,6 +19,9 @@ def _foreign_paths(sent_reminder) -> list[tuple[str, str]]:
         ("POST", f"/support/appointments/{appointment.id}/reveal"),
         ("POST", f"/support/patients/{patient.id}/replan"),
         ("POST", "/support/practices/nord-1/replan"),
+        # objects named in the query string, not the path
+        ("GET", "/admin/usage?practice=nord-1"),
+        ("GET", "/admin/usage?practice=nord-1&days=90"),
     ]
 
 
@@ -92,5 +95,5 @@ def test_support_reads_but_does_not_change(as_user, tenants, sent_reminder):
 def test_vendor_sees_every_tenant(as_user, tenants, sent_reminder):
     client = as_user(tenants["vendor"])
     for path in ["/settings/groups/foreign", "/settings/practices/sued-1", "/admin/practices/sued-1",
-                 f"/support/appointments/{sent_reminder['appointment'].id}"]:
+                 f"/support/appointments/{sent_reminder['appointment'].id}", "/admin/usage?practice=sued-1"]:
         assert client.get(path).status_code == 200, path

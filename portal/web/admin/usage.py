@@ -39,7 +39,9 @@ def _counts(principal: Principal, column, since: datetime, *conditions, practice
 
 
 def _queries(principal: Principal, since: datetime, **options):
-    failed_at = func.coalesce(Reminder.delivery_status_at, Reminder.updated_at)
+    # When the failure happened; never updated_at, which purge and erasure bump years later.
+    failed_at = func.coalesce(Reminder.delivery_status_at, Reminder.submit_started_at, Reminder.claimed_at,
+                              Reminder.due_at)
     return {
         "submitted": _counts(principal, Reminder.submitted_at, since, **options),
         "delivered": _counts(principal, Reminder.delivered_at, since, Reminder.delivery_status == "delivered",
@@ -98,6 +100,4 @@ def chart(figures: list[Day], width: int = 900, height: int = 260) -> dict:
 def quota_usage(practice: Practice) -> dict | None:
     """SMS used this month against the quota, with the 80 % warning; None without a quota."""
     used, quota = sending.quota_usage(practice)
-    if quota is None:
-        return {"used": used, "quota": None, "warn": False}
-    return {"used": used, "quota": quota, "warn": quota > 0 and used >= 0.8 * quota or quota == 0}
+    return {"used": used, "quota": quota, "warn": sending.quota_warning(used, quota)}

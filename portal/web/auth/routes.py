@@ -2,7 +2,6 @@
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ... import administration
@@ -22,7 +21,7 @@ def _limits_off() -> bool:
 
 
 def _account_key() -> str:
-    return "login:" + (request.form.get("email") or "").strip().lower()
+    return "login:" + administration.normal_email(request.form.get("email") or "")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -80,7 +79,7 @@ def language():
 
 
 def _authenticated(email: str, password: str) -> User | None:
-    user = db.session.scalars(select(User).where(User.email == email.strip().lower())).first()
+    user = administration.user_by_email(email)
     if user is None:
         check_password_hash(_DUMMY_HASH, password)
         return None

@@ -3,13 +3,12 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
-from ... import administration
+from ... import administration, support
 from ...access import get_group_or_404, get_practice_or_404, scoped
 from ...domain import messages
 from ...domain.settings import effective
-from ...extensions import db
 from ...i18n import domain_text
-from ...models import REMINDER_STATUSES, Appointment, Patient, Practice, PracticeGroup, Reminder
+from ...models import REMINDER_STATUSES, Appointment, Practice, PracticeGroup, Reminder
 from ...practices import effective_settings, licence_active, own_settings
 from ..admin.usage import quota_usage
 from ..common import paginate, permission_required, principal
@@ -155,11 +154,6 @@ def reminders(slug: str):
 def data_quality(slug: str):
     """Patients who consented to SMS but whose mobile number is missing or invalid."""
     practice = get_practice_or_404(principal(), slug)
-    statement = (
-        scoped(principal(), Patient)
-        .where(Patient.practice_id == practice.id, Patient.sms_consent.is_(True), Patient.erased_at.is_(None),
-               Patient.mobile_problem.is_not(None))
-        .order_by(Patient.last_name, Patient.first_name, Patient.id)
-    )
-    return render_template("settings/data_quality.html", practice=practice, page=paginate(statement))
+    return render_template("settings/data_quality.html", practice=practice,
+                           page=paginate(support.patients_needing_a_number(principal(), practice)))
 

@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from ... import administration, support
+from ... import administration, planning, support
 from ...access import get_or_404, get_practice_or_404, group_condition, scoped
 from ...audit import record
 from ...extensions import db
@@ -26,7 +26,7 @@ def lookup():
         page = paginate(support.search(principal(), form.criteria()))
         reminders = support.reminders_by_appointment(page.items)
     return render_template("support/lookup.html", form=form, page=page, reminders=reminders,
-                           current=support.current_reminder)
+                           current=planning.current_reminder)
 
 
 @bp.get("/appointments/<int:appointment_id>")
@@ -52,7 +52,7 @@ def _appointment_page(appointment_id: int, revealed: bool):
     return render_template(
         "support/appointment.html", item=item, revealed=revealed, composed=body_now, blocked=blocked,
         sent=support.text_sent(item.reminders), summary=support.summary(item), event_line=support.event_line,
-        current=support.current_reminder(item.appointment, item.reminders), source_text=support.source_text,
+        current=planning.current_reminder(item.appointment, item.reminders), source_text=support.source_text,
     )
 
 
