@@ -15,8 +15,7 @@ from .access import scoped_to_practice
 from .domain.phones import MISSING, parse_mobile
 from .extensions import db
 from .models import Appointment, AppointmentEvent, DeliveryReport, Patient, Practice, Reminder
-# appointment_start and current_reminder live in planning; the API reads them from here too.
-from .planning import appointment_start, current_reminder, plan_appointment, replan_patient  # noqa: F401
+from .planning import appointment_start, plan_appointment, replan_patient
 
 SEEN_EVERY = timedelta(minutes=1)
 

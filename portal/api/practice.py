@@ -16,6 +16,7 @@ from ..access import get_or_404
 from ..domain.reasons import reason_text
 from ..extensions import db
 from ..models import Appointment, Patient, Practice, Reminder, utcnow
+from ..planning import appointment_start, current_reminder
 from . import practice_schemas as ps
 from . import schemas as s
 from .admin import practice_settings_out
@@ -109,7 +110,7 @@ def get_appointment(appointment_id: str):
     seen()
     appointment = get_or_404(current_principal(), Appointment, Appointment.external_id == key,
                              description="No such appointment.")
-    return appointment_out(appointment, sync.current_reminder(appointment))
+    return appointment_out(appointment, current_reminder(appointment))
 
 
 # --- bulk sync -------------------------------------------------------------------
@@ -219,7 +220,7 @@ def appointment_out(appointment: Appointment, reminder: Reminder | None, created
                     warnings: list | None = None) -> ps.AppointmentOut:
     return ps.AppointmentOut(
         id=appointment.external_id, patient=appointment.patient.external_id,
-        start=sync.appointment_start(appointment), duration_minutes=appointment.duration_minutes,
+        start=appointment_start(appointment), duration_minutes=appointment.duration_minutes,
         therapist=appointment.therapist, sms_reminder=appointment.sms_reminder,
         cancelled=appointment.cancelled_at is not None, cancelled_at=appointment.cancelled_at,
         revision=appointment.revision, created=created, warnings=warnings or [],
