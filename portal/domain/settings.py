@@ -4,6 +4,7 @@ The most specific value that is set wins; `effective` also says where each
 value comes from, for the portal and the API.
 """
 from dataclasses import dataclass
+from importlib.resources import files
 from typing import Any, Mapping
 from zoneinfo import available_timezones
 
@@ -91,7 +92,18 @@ def _timezone(value: Any) -> str | None:
     return None
 
 
-TIMEZONES = tuple(sorted(available_timezones()))
+def _canonical_timezones() -> tuple[str, ...]:
+    """The IANA zones a practice can be in: the country zones of zone.tab, plus UTC.
+
+    `available_timezones()` also lists aliases (GMT0, Etc/GMT+0, US/Eastern)
+    and names whose meaning depends on the server (localtime, Factory).
+    """
+    listing = files("tzdata").joinpath("zoneinfo", "zone.tab").read_text(encoding="utf-8")
+    country_zones = {line.split("\t")[2] for line in listing.splitlines() if line and not line.startswith("#")}
+    return tuple(sorted((country_zones | {"UTC"}) & available_timezones()))
+
+
+TIMEZONES = _canonical_timezones()
 
 _CHECKS = {
     "send_policy": _policy,
