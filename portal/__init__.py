@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config
 from .extensions import babel, csrf, db, login_manager, migrate
+from .json_bodies import DepthLimitedJSONProvider
 
 MIGRATIONS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
 
@@ -17,6 +18,7 @@ MIGRATIONS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app; `test_config` overrides the environment."""
     app = Flask(__name__, instance_relative_config=True)
+    app.json = DepthLimitedJSONProvider(app)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_mapping(config.from_environment(app.instance_path))
     if test_config:

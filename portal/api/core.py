@@ -19,6 +19,8 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 from ..access import Principal, get_group_or_404, get_practice_or_404, require
 from ..credentials import authenticate
+from ..domain.inputs import surrogates_marked
+from ..json_bodies import TooDeep
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -157,20 +159,30 @@ def _resolve_path(principal: Principal, path_args: dict[str, str]) -> dict[str, 
 def parse_body(model: type[BaseModel]) -> BaseModel:
     """The request body validated against `model`.
 
-    :raise Problem 400: when the body is not a JSON object.
+    :raise Problem 400: when the body is not a JSON object, or nested too deep to read.
     :raise Problem 422: listing every invalid or unknown field.
     """
     raw = request.get_data(cache=True)
     try:
         document = json.loads(raw) if raw else None
+    except TooDeep as error:
+        raise Problem(400, str(error)) from None
     except ValueError:
-        raise Problem(400, "The request body is not valid JSON.")
+        raise Problem(400, "The request body is not valid JSON.") from None
     if not isinstance(document, dict):
         raise Problem(400, "The request body must be a JSON object.")
+    return validated(model, document)
+
+
+def validated(model: type[BaseModel], document: Any, prefix: str = "") -> BaseModel:
+    """A parsed JSON document checked as JSON against `model`; `prefix` goes before each field named.
+
+    :raise Problem 422: listing every invalid or unknown field.
+    """
     try:
-        return model.model_validate_json(raw)
+        return model.model_validate_json(json.dumps(surrogates_marked(document)))
     except ValidationError as error:
-        raise validation_problem(error) from None
+        raise validation_problem(error, prefix) from None
 
 
 def _parse_query(model: type[BaseModel]) -> BaseModel:
@@ -180,9 +192,9 @@ def _parse_query(model: type[BaseModel]) -> BaseModel:
         raise validation_problem(error) from None
 
 
-def validation_problem(error: ValidationError) -> Problem:
+def validation_problem(error: ValidationError, prefix: str = "") -> Problem:
     errors = [
-        {"field": ".".join(str(part) for part in item["loc"]) or "body", "message": _message(item)}
+        {"field": prefix + (".".join(str(part) for part in item["loc"]) or "body"), "message": _message(item)}
         for item in error.errors(include_url=False)
     ]
     return Problem(422, "Some fields are invalid: " + ", ".join(e["field"] for e in errors) + ".", errors)

@@ -1,5 +1,5 @@
 """GET /api/v1/lookup: the support lookup for the vendor's ticket system."""
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -11,9 +11,9 @@ from ..domain.phones import mask_phone
 from ..extensions import db
 from ..models import AppointmentEvent, Reminder
 from .core import Problem, current_principal, operation
+from .schemas import Day, text
 
-# No control characters: PostgreSQL refuses NUL in text, and no search needs them.
-Text = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")]
+Text = text(100, min_length=1)
 
 
 class LookupQuery(BaseModel):
@@ -25,8 +25,8 @@ class LookupQuery(BaseModel):
     appointment: Text | None = Field(None, description="the practice program's appointment ID, or ours")
     message_id: Text | None = Field(None, description="the provider's message ID")
     practice: Text | None = Field(None, description="a practice slug")
-    date_from: date | None = Field(None, alias="from", description="first day of the appointment start (Europe/Berlin)")
-    date_to: date | None = Field(None, alias="to", description="last day of the appointment start (Europe/Berlin)")
+    date_from: Day | None = Field(None, alias="from", description="first day of the appointment start (Europe/Berlin)")
+    date_to: Day | None = Field(None, alias="to", description="last day of the appointment start (Europe/Berlin)")
     limit: Annotated[int, Field(ge=1, le=100)] = 20
     reveal: bool = Field(False, description="true: full phone numbers instead of masked ones; each patient "
                                            "revealed is written to the audit log (`phone.reveal`)")

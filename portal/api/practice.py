@@ -4,11 +4,10 @@ Only a practice API key may call these, and only for its own practice: every
 lookup is scoped to the key's practice, so another practice's IDs are 404.
 Changes are applied by portal.sync, which also re-plans the reminders.
 """
-import json
+import logging
 import re
 from typing import Any, Callable
 
-from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
 
 from .. import sync
@@ -20,11 +19,13 @@ from ..planning import appointment_start, current_reminder
 from . import practice_schemas as ps
 from . import schemas as s
 from .admin import practice_settings_out
-from .core import Problem, current_principal, field_error, operation, validation_problem
+from .core import Problem, current_principal, field_error, operation, validated
 
 TAG = "practice program"
 ID_MESSAGE = "must be 1 to 64 letters, digits, '-', '_' or '.'"
 CONCURRENT = "Changed at the same time by another request; send it again."
+FAILED = "This operation could not be applied; nothing of it was kept. The others are unaffected."
+log = logging.getLogger(__name__)
 
 
 def own_practice() -> Practice:
@@ -128,7 +129,7 @@ def sync_one(index: int, raw: Any, now) -> ps.SyncResult:
     """Apply one operation in its own transaction; a refused one is rolled back alone."""
     op, key = _label(raw)
     try:
-        operation_ = _validated(ps.SyncOperation, raw)
+        operation_ = validated(ps.SyncOperation, raw)
         status, result, warnings = SYNC_OPERATIONS[operation_.op](own_practice(), operation_.id,
                                                                   operation_.data or {}, now)
         db.session.commit()
@@ -140,6 +141,11 @@ def sync_one(index: int, raw: Any, now) -> ps.SyncResult:
     except IntegrityError:
         db.session.rollback()
         return ps.SyncResult(index=index, op=op, id=key, status=409, detail=CONCURRENT)
+    except Exception:
+        # Operations before this one are committed: the program must get a result for each, never a bare 500.
+        db.session.rollback()
+        log.exception("sync operation %d failed", index)
+        return ps.SyncResult(index=index, op=op, id=key, status=500, detail=FAILED)
 
 
 def _label(raw: Any) -> tuple[str | None, str | None]:
@@ -149,20 +155,8 @@ def _label(raw: Any) -> tuple[str | None, str | None]:
     return (op if isinstance(op, str) else None), (key if isinstance(key, str) else None)
 
 
-def _validated(model: type[BaseModel], raw: Any, prefix: str = "") -> BaseModel:
-    """`raw` checked as the single endpoint would check its body."""
-    try:
-        return model.model_validate_json(json.dumps(raw))
-    except ValidationError as error:
-        problem = validation_problem(error)
-        for item in problem.errors:
-            item["field"] = prefix + item["field"]
-        raise Problem(422, "Some fields are invalid: " + ", ".join(e["field"] for e in problem.errors) + ".",
-                      problem.errors) from None
-
-
 def _sync_put_patient(practice: Practice, key: str, data: dict, now) -> tuple[int, dict, list]:
-    body = _validated(ps.PatientIn, data, "data.")
+    body = validated(ps.PatientIn, data, "data.")
     result = sync.put_patient(practice, key, body.model_dump(), now)
     out = patient_out(result.patient, result.created, result.warnings)
     return 200, out.model_dump(mode="json"), result.warnings
@@ -176,14 +170,14 @@ def _sync_delete_patient(practice: Practice, key: str, data: dict, now) -> tuple
 
 
 def _sync_put_appointment(practice: Practice, key: str, data: dict, now) -> tuple[int, dict, list]:
-    body = _validated(ps.AppointmentIn, data, "data.")
+    body = validated(ps.AppointmentIn, data, "data.")
     result = sync.put_appointment(practice, key, body.model_dump(), now)
     out = appointment_out(result.appointment, result.reminder, result.created, result.warnings)
     return 200, out.model_dump(mode="json"), result.warnings
 
 
 def _sync_delete_appointment(practice: Practice, key: str, data: dict, now) -> tuple[int, None, list]:
-    body = _validated(ps.CancelIn, data, "data.")
+    body = validated(ps.CancelIn, data, "data.")
     sync.cancel_appointment(practice, key, now, body.change_source)
     return 204, None, []
 

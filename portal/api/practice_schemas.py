@@ -2,14 +2,14 @@
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from ..models import CHANGE_SOURCES
-from .schemas import Strict, WholeNumber
+from .schemas import Moment, Strict, WholeNumber, text
 
 EXTERNAL_ID_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
 ExternalId = Annotated[str, Field(pattern=EXTERNAL_ID_PATTERN, description="the practice program's own ID")]
-Text100 = Annotated[str, Field(max_length=100)]
+Text100 = text(100)
 ChangeSource = Literal[CHANGE_SOURCES]  # type: ignore[valid-type]
 Revision = Annotated[WholeNumber, Field(ge=0, le=2**31 - 1, description="refused with 409 when lower than the stored one")]
 MAX_OPERATIONS = 1000
@@ -24,8 +24,8 @@ class ApiWarning(BaseModel):
 class PatientIn(Strict):
     first_name: Text100
     last_name: Text100
-    salutation: Annotated[str, Field(max_length=40)] | None = None
-    mobile: Annotated[str, Field(max_length=64)] | None = Field(None, examples=["0170 1234567"])
+    salutation: text(40) | None = None
+    mobile: text(64) | None = Field(None, examples=["0170 1234567"])
     sms_consent: bool
     revision: Revision | None = None
 
@@ -48,7 +48,7 @@ class PatientOut(BaseModel):
 
 class AppointmentIn(Strict):
     patient: ExternalId
-    start: AwareDatetime = Field(description="ISO 8601 with UTC offset", examples=["2026-11-25T10:00:00+01:00"])
+    start: Moment = Field(description="ISO 8601 with UTC offset", examples=["2026-11-25T10:00:00+01:00"])
     duration_minutes: Annotated[WholeNumber, Field(ge=1, le=1440)] | None = None
     therapist: Text100 | None = None
     sms_reminder: bool = True

@@ -6,11 +6,42 @@ are refused, types are strict, strings are bounded.
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
+from ..domain.inputs import CONTROLS, LINE_PATTERN, OUT_OF_RANGE, TEXT_PATTERN, YEAR_PATTERN, day_in_range, text_problem
 from ..domain.messages import PLACEHOLDERS
 from ..domain.settings import TIMEZONES
 
+
+def _line(value: str) -> str:
+    if problem := text_problem(value):
+        raise PydanticCustomError("text", problem)
+    return value
+
+
+def _multiline(value: str) -> str:
+    if problem := text_problem(value, multiline=True):
+        raise PydanticCustomError("text", problem)
+    return value
+
+
+def text(max_length: int, min_length: int = 0, multiline: bool = False, **schema: Any) -> Any:
+    """The string type of every text field the API takes: bounded, and printable (see domain.inputs)."""
+    schema.setdefault("pattern", TEXT_PATTERN if multiline else LINE_PATTERN)
+    return Annotated[str, Field(min_length=min_length, max_length=max_length, json_schema_extra=schema),
+                     AfterValidator(_multiline if multiline else _line)]
+
+
+def _in_range(value: date) -> date:
+    if not day_in_range(value):
+        raise PydanticCustomError("out_of_range", OUT_OF_RANGE)
+    return value
+
+
+# Dates and times bounded where they are parsed: no overflow in due-time or day arithmetic.
+Day = Annotated[date, AfterValidator(_in_range), Field(json_schema_extra={"pattern": YEAR_PATTERN})]
+Moment = Annotated[AwareDatetime, AfterValidator(_in_range), Field(json_schema_extra={"pattern": YEAR_PATTERN})]
 
 
 def _whole(value: Any) -> Any:
@@ -20,9 +51,7 @@ def _whole(value: Any) -> Any:
 
 WholeNumber = Annotated[int, BeforeValidator(_whole)]
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$", description="lowercase letters, digits and inner dashes", max_length=64)]
-# Printable text: control characters have no place in a name and break SMS and logs.
-Text = r"^[^\x00-\x1f\x7f]*$"
-Name = Annotated[str, Field(min_length=1, max_length=200, pattern=Text)]
+Name = text(200, min_length=1)
 # The domain rules (settings.setting_problem) check these and name the
 # problem (the unknown placeholder, say); the schema only documents them.
 TimeZone = Annotated[str, Field(max_length=64, json_schema_extra={"enum": list(TIMEZONES)})]
@@ -30,11 +59,11 @@ Sender = Annotated[str, Field(max_length=17, json_schema_extra={
     "pattern": r"^(?=[A-Za-z0-9 ]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9 ]{0,9}[A-Za-z0-9])?$|^\+?[0-9]{1,17}$",
     "description": "1 to 11 letters, digits and inner spaces (at least one letter), or a phone number",
 })]
-Template = Annotated[str, Field(min_length=1, max_length=1000, json_schema_extra={
-    "pattern": r"^(?:[^{}]|\{\{|\}\}|\{(?:" + "|".join(PLACEHOLDERS) + r")\})*$",
+Template = text(1000, min_length=1, multiline=True, **{
+    "pattern": r"^(?:[^{}" + CONTROLS + r"]|\{\{|\}\}|\{(?:" + "|".join(PLACEHOLDERS) + r")\})*$",
     "description": "text with the placeholders " + ", ".join("{%s}" % name for name in PLACEHOLDERS)
     + "; {{ and }} for literal braces",
-})]
+})
 Clock = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["18:00"])]
 
 
@@ -63,13 +92,13 @@ class PracticeIn(Strict):
     name: Name
     group: Slug
     timezone: TimeZone | None = None
-    phone: Annotated[str, Field(min_length=1, max_length=40)] | None = None
+    phone: text(40, min_length=1) | None = None
 
 
 class LicenceIn(Strict):
     status: Literal["active", "suspended", "revoked"]
-    valid_from: date
-    valid_until: date | None = None
+    valid_from: Day
+    valid_until: Day | None = None
     monthly_quota: Annotated[WholeNumber, Field(ge=0, le=10_000_000)] | None = None
 
 
@@ -133,7 +162,7 @@ class SettingsOut(BaseModel):
 
 
 class ApiKeyIn(Strict):
-    label: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    label: text(100, min_length=1) | None = None
 
 
 class ApiKeyOut(BaseModel):
