@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
 from ..access import Principal
+from ..domain.inputs import page_number
 from ..domain.phones import mask_phone
 from ..domain.reasons import reason_text, status_text
 from ..extensions import db
@@ -55,9 +56,9 @@ def roles_required(*roles: str) -> Callable:
 
 
 def paginate(statement, per_page: int = PER_PAGE):
-    """One page of `statement` (page from ?page=): two queries, count and rows."""
-    page = request.args.get("page", 1, type=int)
-    return db.paginate(statement, page=max(page, 1), per_page=per_page, error_out=False)
+    """One page of `statement` (page from ?page=, bounded): two queries, count and rows."""
+    page = page_number(request.args.get("page", type=int))
+    return db.paginate(statement, page=page, per_page=per_page, error_out=False)
 
 
 def locale_code() -> str:

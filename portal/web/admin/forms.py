@@ -1,22 +1,22 @@
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, EmailField, IntegerField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from ...models import ROLES
+from ..forms import PortalForm
 from ..common import choices, role_names
 
 SLUG = Regexp(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$", message=_l("Lowercase letters, digits and inner dashes."))
 
 
-class GroupForm(FlaskForm):
+class GroupForm(PortalForm):
     slug = StringField(_l("Short name (slug)"), validators=[DataRequired(), Length(max=64), SLUG])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
 
 
-class PracticeForm(FlaskForm):
+class PracticeForm(PortalForm):
     group = SelectField(_l("Practice group"), validators=[DataRequired()])
     slug = StringField(_l("Short name (slug)"), validators=[DataRequired(), Length(max=64), SLUG])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
@@ -31,7 +31,7 @@ LICENCE_ACTIONS = {
 }
 
 
-class LicenceForm(FlaskForm):
+class LicenceForm(PortalForm):
     """Grant a new licence, or extend, suspend or revoke the current one."""
 
     action = SelectField(_l("Action"), choices=choices(LICENCE_ACTIONS.items()))
@@ -71,7 +71,7 @@ class LicenceForm(FlaskForm):
         return values
 
 
-class ApiKeyForm(FlaskForm):
+class ApiKeyForm(PortalForm):
     label = StringField(_l("Label"), validators=[Optional(), Length(max=100)])
 
 
@@ -79,7 +79,7 @@ def _role_choices():
     return choices((role, role_names()[role]) for role in ROLES)
 
 
-class UserForm(FlaskForm):
+class UserForm(PortalForm):
     email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=254)])
     role = SelectField(_l("Role"), choices=[])
     group = SelectField(_l("Practice group (group administrators only)"), choices=[])
@@ -96,7 +96,7 @@ class UserForm(FlaskForm):
             raise ValidationError(_l("A group administrator needs a practice group."))
 
 
-class UserChangeForm(FlaskForm):
+class UserChangeForm(PortalForm):
     role = SelectField(_l("Role"), choices=[])
     group = SelectField(_l("Practice group"), choices=[])
     active = BooleanField(_l("Active"))
@@ -109,5 +109,5 @@ class UserChangeForm(FlaskForm):
     validate_group = UserForm.validate_group
 
 
-class TokenForm(FlaskForm):
+class TokenForm(PortalForm):
     label = StringField(_l("Label"), validators=[Optional(), Length(max=100)])

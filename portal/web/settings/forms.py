@@ -1,10 +1,10 @@
 """The settings dialog: each setting with its own value or "inherit"."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import Length, NumberRange, Optional, Regexp
+from wtforms.validators import Length, NumberRange, Optional
 
 from ...domain.settings import INHERITED
+from ..forms import PortalForm
 from ..common import choices
 
 LABELS = {
@@ -22,11 +22,7 @@ POLICIES = {"day_before": _l("The day before at a fixed time"), "hours_before": 
 SOURCES = {"default": _l("system default"), "group": _l("practice group"), "practice": _l("practice")}
 
 
-# Line breaks are fine in a reminder text; other control characters (NUL) are not.
-NO_CONTROL = Regexp(r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$", message=_l("Contains control characters."))
-
-
-class SettingsForm(FlaskForm):
+class SettingsForm(PortalForm):
     send_policy = SelectField(LABELS["send_policy"], choices=choices(POLICIES.items()), validate_choice=False)
     send_time = StringField(LABELS["send_time"], validators=[Optional(), Length(max=5)])
     hours_before = IntegerField(LABELS["hours_before"], validators=[Optional(), NumberRange(min=1, max=168)])
@@ -34,8 +30,8 @@ class SettingsForm(FlaskForm):
     quiet_end = StringField(LABELS["quiet_end"], validators=[Optional(), Length(max=5)])
     min_lead_minutes = IntegerField(LABELS["min_lead_minutes"], validators=[Optional(), NumberRange(min=0, max=1440)])
     sender = StringField(LABELS["sender"], validators=[Optional(), Length(max=17)])
-    template = TextAreaField(LABELS["template"], validators=[Optional(), NO_CONTROL, Length(max=1000)])
-    timezone = StringField(LABELS["timezone"], validators=[Optional(), NO_CONTROL, Length(max=64)])
+    template = TextAreaField(LABELS["template"], validators=[Optional(), Length(max=1000)])
+    timezone = StringField(LABELS["timezone"], validators=[Optional(), Length(max=64)])
 
     send_policy_inherit = BooleanField(_l("inherit"))
     send_time_inherit = BooleanField(_l("inherit"))
