@@ -1,10 +1,14 @@
 """Login (rate-limited), logout, password change, language."""
+import re
+from urllib.parse import urlsplit
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ... import administration
+from ...domain.inputs import text_problem
 from ...extensions import db, limiter
 from ...models import User
 from .forms import LanguageForm, LoginForm, PasswordForm
@@ -48,6 +52,9 @@ def too_many_attempts(_error):
 @bp.post("/logout")
 @login_required
 def logout():
+    """End this session and every other one of the user (a copied cookie too)."""
+    current_user.end_sessions()
+    db.session.commit()
     logout_user()
     session.clear()
     flash(_("You are logged out."), "info")
@@ -61,6 +68,7 @@ def password():
     if form.validate_on_submit():
         if current_user.check_password(form.current.data):
             administration.change_password(current_user, form.new.data)
+            login_user(current_user._get_current_object())  # this session goes on; every other one has ended
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("home"))
         form.current.errors.append(_("This is not your current password."))
@@ -86,8 +94,16 @@ def _authenticated(email: str, password: str) -> User | None:
     return user if user.check_password(password) and user.active else None
 
 
+# What a browser drops from a URL before reading it (WHATWG URL parser): tabs and line
+# breaks anywhere, and C0 controls and spaces at either end; it reads a backslash as a slash.
+_DROPPED = re.compile(r"[\t\n\r]")
+_ENDS = "".join(chr(code) for code in range(0x21))
+
+
 def _safe_next(target: str | None) -> str | None:
-    """Only a path on this site: never another host."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    """`target` as the browser will read it, when that is a path on this site: never another host."""
+    path = _DROPPED.sub("", target or "").strip(_ENDS).replace("\\", "/")
+    if not path.startswith("/") or path.startswith("//") or text_problem(path):
+        return None
+    parts = urlsplit(path)
+    return path if not parts.scheme and not parts.netloc else None
