@@ -43,10 +43,13 @@ def _bind_limiter(app: Flask) -> None:
 
 
 @login_manager.user_loader
-def _load_user(user_id: str) -> User | None:
-    """The session's user; a deactivated user's open sessions end at once."""
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.active else None
+def _load_user(session_id: str) -> User | None:
+    """The session's user, while the session is of the user's current version and the user is active."""
+    user_id, _sep, version = session_id.partition(":")
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() and len(user_id) < 10 else None
+    if user is None or not user.active or version != str(user.session_version):
+        return None
+    return user
 
 
 @login_required
@@ -100,6 +103,5 @@ def _navigation() -> dict:
     if role in ("vendor_admin", "group_admin"):
         entries += [("admin.usage", _("Usage"), ("admin.usage",)), ("settings.index", _("Settings"), ("settings.",))]
     entries.append(("support.lookup", _("Lookup"), ("support.lookup", "support.appointment", "support.reveal")))
-    if role in ("vendor_admin", "group_admin"):
-        entries.append(("support.audit", _("Audit log"), ("support.audit",)))
+    entries.append(("support.audit", _("Audit log"), ("support.audit",)))
     return {"nav": entries, **common}

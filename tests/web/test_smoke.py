@@ -12,7 +12,7 @@ ALLOWED = {
     "vendor": set(PAGES),
     "admin": set(PAGES) - {"/admin/practices", "/admin/practices/nord-1", "/admin/users"},
     "support": {"/settings/practices/nord-1/reminders", "/settings/practices/nord-1/data-quality", "/support/",
-                "/support/?phone=0170+1234567", "/support/appointments/{appointment}", "/password"},
+                "/support/?phone=0170+1234567", "/support/appointments/{appointment}", "/support/audit", "/password"},
 }
 
 

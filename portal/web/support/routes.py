@@ -9,8 +9,8 @@ from ...access import get_or_404, get_practice_or_404, group_condition, scoped
 from ...audit import record
 from ...extensions import db
 from ...models import AuditEntry, Patient, Practice
-from ..common import choices, paginate, permission_required, principal, roles_required
-from .forms import LookupForm
+from ..common import choices, paginate, permission_required, principal
+from .forms import AuditFilterForm, LookupForm
 
 bp = Blueprint("support", __name__, url_prefix="/support")
 
@@ -85,13 +85,19 @@ def _back() -> str | None:
 
 
 @bp.get("/audit")
-@roles_required("vendor_admin", "group_admin")
+@permission_required("read")
 def audit():
+    """The audit log, as GET /api/v1/audit shows it: whoever may read sees it within their scope."""
     statement = (
         select(AuditEntry).where(group_condition(principal(), AuditEntry.group_id))
         .options(joinedload(AuditEntry.actor_user))
         .order_by(AuditEntry.id.desc())
     )
-    if action := request.args.get("action", "").strip():
+    form, status = AuditFilterForm(request.args), 200
+    action = (form.action.data or "").strip()
+    if not form.validate():
+        flash(_("Action") + ": " + form.action.errors[0], "error")
+        action, status = "", 400
+    if action:
         statement = statement.where(AuditEntry.action.startswith(action))
-    return render_template("support/audit.html", page=paginate(statement), action=action)
+    return render_template("support/audit.html", page=paginate(statement), action=action), status
