@@ -1,10 +1,15 @@
 """Reading a MessageBird status report from the query string, a form or JSON."""
+import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from flask import Request
 
+from portal.domain.inputs import text_problem, unreadable_texts
+
 FIELDS = ("id", "reference", "recipient", "status", "statusDatetime", "statusReason", "statusErrorCode")
+# The provider adds a dozen short fields (mccmnc, ported, price, ...); a signed report may still carry more.
+MAX_DETAILS = 2000  # characters of the extra fields as JSON
 
 
 class Unreadable(Exception):
@@ -52,13 +57,23 @@ def parse(fields: dict) -> Report:
     recipient = _text(fields, "recipient", 20)
     if recipient is not None and not recipient.lstrip("+").isdigit():
         raise Unreadable("recipient is not a phone number")
-    details = {key: value for key, value in fields.items() if key not in FIELDS}
+    details = _details(fields)
     return Report(
         message_id=message_id, reference=_text(fields, "reference", 128),
         recipient=recipient.lstrip("+") if recipient else None, status=status,
         status_at=status_at.astimezone(timezone.utc), status_reason=_text(fields, "statusReason", 100),
         status_error_code=_text(fields, "statusErrorCode", 20), details=details,
     )
+
+
+def _details(fields: dict) -> dict:
+    """Everything else the provider sent, kept as it came when it is short printable text."""
+    details = {key: value for key, value in fields.items() if key not in FIELDS}
+    for name, problem in unreadable_texts(details):
+        raise Unreadable(f"{name} {problem}")
+    if len(json.dumps(details)) > MAX_DETAILS:
+        raise Unreadable(f"the extra fields are longer than {MAX_DETAILS} characters")
+    return details
 
 
 def _text(fields: dict, name: str, limit: int, required: bool = False) -> str | None:
@@ -70,6 +85,8 @@ def _text(fields: dict, name: str, limit: int, required: bool = False) -> str | 
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise Unreadable(f"{name} must be a string")
     value = str(value).strip()
+    if problem := text_problem(value):
+        raise Unreadable(f"{name} {problem}")
     if len(value) > limit:
         raise Unreadable(f"{name} is longer than {limit} characters")
     return value
