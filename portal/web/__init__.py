@@ -1,10 +1,11 @@
 """The server-rendered portal: one blueprint per area."""
-from flask import Flask, current_app, g, redirect, url_for
+from flask import Flask, abort, current_app, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_babel import refresh as refresh_locale
 from flask_login import current_user, login_required
 
+from ..domain.inputs import text_problem
 from ..extensions import db, limiter, limiter_storage_uri, login_manager
 from ..models import User
 from .admin import bp as admin_bp
@@ -30,6 +31,7 @@ def register(app: Flask) -> None:
         app.register_blueprint(blueprint)
     app.add_url_rule("/", "home", _home)
     app.before_request(_fresh_request_state)
+    app.before_request(_readable_query)
     app.after_request(_security_headers)
     register_filters(app)
     app.context_processor(_navigation)
@@ -68,6 +70,21 @@ def _fresh_request_state() -> None:
     """
     g.pop("_login_user", None)
     refresh_locale()
+
+
+PORTAL_BLUEPRINTS = {bp.name for bp in (auth_bp, admin_bp, settings_bp, support_bp)}
+
+
+def _readable_query() -> None:
+    """:raise 400: for a search parameter of a portal page that is no printable text (NUL reaches no query).
+
+    `next` is navigation state, checked where it is used (auth.routes._safe_next).
+    """
+    if request.blueprint not in PORTAL_BLUEPRINTS:
+        return
+    for name, value in request.args.items(multi=True):
+        if name != "next" and (problem := text_problem(value)):
+            abort(400, description=f"{name}: {problem}")
 
 
 def _security_headers(response):
