@@ -155,3 +155,16 @@ def test_the_bytes_of_a_lone_surrogate_in_a_search_are_never_a_server_error(api,
     role = "support" if "support" in spec["tags"] else spec["tags"][0]
     response = api(callers[role]).get(path.removeprefix("/api/v1") + f"?{parameter['name']}=Er%ED%A0%80ika")
     assert response.status_code in (200, 422), response.json
+
+
+@pytest.mark.parametrize("zone", ["localtime", "Factory", "GMT0", "Etc/GMT+0"])
+def test_only_canonical_time_zones_are_accepted(api, callers, ctx, zone):
+    vendor = api(callers["administration"])
+    before = snapshot()
+    for method, path, body in [("POST", "/practices", {"slug": "neu", "name": "Neu", "group": "nord", "timezone": zone}),
+                               ("PATCH", "/practices/am-markt/settings", {"timezone": zone}),
+                               ("PATCH", "/groups/nord/settings", {"timezone": zone})]:
+        response = vendor.call(method, path, json=body)
+        assert response.status_code == 422, (path, response.json)
+        assert "timezone" in [error["field"] for error in response.json["errors"]]
+    assert snapshot() == before
