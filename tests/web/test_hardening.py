@@ -8,7 +8,7 @@ from werkzeug.datastructures import MultiDict
 
 from portal import create_app
 from portal.web.forms import PortalForm, SearchForm
-from tests.hostile import HOSTILE_DATES, HOSTILE_TEXT, snapshot
+from tests.hostile import DEEP_JSON, HOSTILE_DATES, HOSTILE_TEXT, snapshot
 
 from .conftest import PASSWORD, login
 
@@ -179,3 +179,21 @@ def test_non_canonical_time_zones_are_refused_in_the_portal(as_user, tenants, ct
     assert response.status_code in (200, 400, 422)
     assert 'name="timezone"' in response.get_data(as_text=True)
     assert snapshot() == before
+
+
+def test_the_preview_refuses_deep_json_before_parsing(as_user, tenants):
+    body = '{"template": "Hallo", "x": %s}' % DEEP_JSON
+    response = as_user(tenants["admin"]).post("/settings/preview", data=body,
+                                              headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.json["error"]
+
+
+def test_support_reads_the_audit_log_in_the_portal_and_the_api_alike(as_user, tenants, api, make):
+    """DESIGN.md: support is read-only across all tenants; one rule for both surfaces."""
+    portal = as_user(tenants["support"])
+    page = portal.get("/support/audit")
+    assert page.status_code == 200 and 'href="/support/audit"' in portal.get("/support/").get_data(as_text=True)
+    assert api(make.token(tenants["support"])).get("/audit").status_code == 200
+    assert portal.get("/support/audit?action=" + "x" * 65).status_code == 400
+

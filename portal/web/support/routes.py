@@ -96,7 +96,7 @@ def audit():
     form, status = AuditFilterForm(request.args), 200
     action = (form.action.data or "").strip()
     if not form.validate():
-        flash(_("Action") + ": " + form.action.errors[0], "error")
+        flash(form.action.errors[0], "error")
         action, status = "", 400
     if action:
         statement = statement.where(AuditEntry.action.startswith(action))
