@@ -166,3 +166,27 @@ def test_only_canonical_time_zones_are_accepted(api, callers, ctx, zone):
         assert response.status_code == 422, (path, response.json)
         assert "timezone" in [error["field"] for error in response.json["errors"]]
     assert snapshot() == before
+
+
+def _strings(schema: dict):
+    for option in schema.get("anyOf", [schema]):
+        if "$ref" in option:
+            yield from _strings(_schema(option))
+        elif option.get("type") == "string":
+            yield option
+        for inner in option.get("properties", {}).values():
+            yield from _strings(inner)
+        if "items" in option:
+            yield from _strings(option["items"])
+
+
+def test_every_text_the_api_takes_is_documented_as_printable():
+    """Each string a request may carry has a pattern or a fixed set of values: the text type, not a bare str."""
+    bare = []
+    for method, path, spec in _operations():
+        content = spec.get("requestBody", {}).get("content", {}).get("application/json")
+        schemas = [content["schema"]] if content else []
+        schemas += [parameter["schema"] for parameter in spec.get("parameters", []) if parameter["in"] == "query"]
+        for schema in schemas:
+            bare += [(method, path, s) for s in _strings(schema) if not {"pattern", "enum", "const"} & set(s)]
+    assert bare == []

@@ -197,3 +197,12 @@ def test_support_reads_the_audit_log_in_the_portal_and_the_api_alike(as_user, te
     assert api(make.token(tenants["support"])).get("/audit").status_code == 200
     assert portal.get("/support/audit?action=" + "x" * 65).status_code == 400
 
+
+
+def test_every_portal_form_is_built_on_the_checked_bases():
+    """A form on FlaskForm or Form directly would skip the input rules: none may."""
+    from flask_wtf import FlaskForm
+    from wtforms import Form
+
+    ours = [cls for cls in _forms(Form) + _forms(FlaskForm) if cls.__module__.startswith("portal.")]
+    assert ours and all(issubclass(cls, (PortalForm, SearchForm)) for cls in ours), ours
