@@ -42,3 +42,24 @@ def test_one_hostile_operation_gets_its_own_error_and_the_others_apply(program, 
     assert response.json["applied"] == 2 and response.json["failed"] == 1
     assert program.get("/appointments/a-bad").status_code == 404
     assert program.put("/patients/p-bad", json=_patient()).json["created"] is True
+
+
+def test_an_operation_that_fails_unexpectedly_still_leaves_a_result_for_every_operation(program, monkeypatch):
+    from portal import sync
+
+    real = sync.put_patient
+
+    def failing(practice, key, data, now):
+        result = real(practice, key, data, now)
+        if key == "p-boom":
+            raise RuntimeError("the database went away mid-operation")
+        return result
+
+    monkeypatch.setattr(sync, "put_patient", failing)
+    operations = [{"op": "put_patient", "id": key, "data": _patient()} for key in ("p-1", "p-boom", "p-2")]
+    response = program.post("/sync", json={"operations": operations})
+    assert response.status_code == 200
+    assert [result["status"] for result in response.json["results"]] == [200, 500, 200]
+    monkeypatch.setattr(sync, "put_patient", real)
+    assert program.put("/patients/p-boom", json=_patient()).json["created"] is True
+    assert program.put("/patients/p-2", json=_patient()).json["created"] is False
