@@ -41,6 +41,7 @@
   var textOut = document.getElementById("preview-text");
   var infoOut = document.getElementById("preview-info");
   var errorOut = document.getElementById("preview-error");
+  var statusOut = document.getElementById("preview-status");
   var timer = null;
   var latest = 0;
 
@@ -69,7 +70,13 @@
       errorOut.hidden = !data.error;
       errorOut.textContent = data.error || "";
       editor.setAttribute("aria-invalid", data.error ? "true" : "false");
+      announce(data.error || data.encoding + " · " + data.segments + " SMS");
     });
+  }
+
+  // A screen reader hears the preview's outcome when it changes, not the whole preview at every pause.
+  function announce(text) {
+    if (statusOut.textContent !== text) { statusOut.textContent = text; }
   }
 
   editor.addEventListener("input", schedule);
