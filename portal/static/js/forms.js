@@ -5,6 +5,17 @@
   var summary = document.getElementById("error-summary") || document.querySelector(".flash.error");
   if (summary) { summary.focus(); }
 
+  // The skip link moves the focus without adding "#main" to the address: a form without an
+  // action would post to it, and the page it returns would move the focus there again.
+  var skip = document.querySelector(".skip-link");
+  var main = document.getElementById("main");
+  if (skip && main) {
+    skip.addEventListener("click", function (event) {
+      event.preventDefault();
+      main.focus();
+    });
+  }
+
   document.querySelectorAll("#error-summary a[href^='#']").forEach(function (link) {
     link.addEventListener("click", function (event) {
       var field = document.getElementById(link.getAttribute("href").slice(1));
