@@ -83,6 +83,11 @@ def test_vendor_pages(page, live_server, tenants, appointments, make):
     found += problems(page, "users")
     page.locator("form[action$='/admin/users'] button.primary").click()
     found += problems(page, "users after a bad submit")
+    admin = tenants["admin"].id
+    page.select_option(f"#u{admin}-role", "vendor_admin")
+    page.locator(f"form[action$='/admin/users/{admin}'] button").click()
+    expect(page.locator("h1")).to_have_text("Hersteller-Rolle bestätigen")
+    found += problems(page, "confirming the vendor role")
 
     page.goto(live_server + "/admin/usage")
     found += problems(page, "usage")
