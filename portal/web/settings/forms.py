@@ -1,11 +1,13 @@
 """The settings dialog: each setting with its own value or "inherit"."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import Length, NumberRange, Optional, Regexp
+from wtforms import BooleanField, DateField, Form, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import Length, NumberRange, Optional, Regexp, ValidationError
 
 from ...domain.settings import INHERITED
+from ...reminder_list import ReminderFilter
 from ..common import choices
+from ..support.forms import PRINTABLE
 
 LABELS = {
     "send_policy": _l("Send policy"),
@@ -84,3 +86,20 @@ class PracticeSettingsForm(SettingsForm):
     def changes(self) -> dict:
         return {**super().changes(), "sms_enabled": bool(self.sms_enabled.data)}
 
+
+
+class ReminderFilterForm(Form):
+    """The filter above a practice's reminders; sent with GET, so it needs no CSRF token."""
+
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
+    patient = StringField(_l("Patient"), validators=[Optional(), PRINTABLE, Length(max=100)])
+    status = SelectField(_l("Status"), choices=[], validators=[Optional()])
+
+    def validate_date_to(self, field):
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError(_l("The end of the period must not be before its start."))
+
+    def chosen(self) -> ReminderFilter:
+        return ReminderFilter(date_from=self.date_from.data, date_to=self.date_to.data,
+                              patient=self.patient.data or None, status=self.status.data or None)
