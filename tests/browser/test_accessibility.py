@@ -1,6 +1,7 @@
 """Every main page of every role, in each state a user meets it (empty, with
 results, after a bad submit): axe-core finds no serious or critical violation,
 and at a 375 px wide viewport the page never scrolls sideways."""
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -78,6 +79,9 @@ def test_vendor_pages(page, live_server, tenants, appointments, make):
     page.click("#licence-form button[type=submit]")
     expect(page.locator("#valid_until")).to_have_attribute("aria-invalid", "true")
     found += problems(page, "practice after a bad licence change")
+    page.click("text=API-Schlüssel ausstellen")
+    expect(page.locator("#new-key")).to_contain_text("pk_")
+    found += problems(page, "practice with a new key")
 
     page.goto(live_server + "/admin/users")
     found += problems(page, "users")
@@ -92,6 +96,7 @@ def test_vendor_pages(page, live_server, tenants, appointments, make):
     page.goto(live_server + "/admin/usage")
     found += problems(page, "usage")
     page.goto(live_server + "/support/audit")
+    expect(page.locator("#audit tbody")).not_to_contain_text("Keine Einträge")
     found += problems(page, "audit log")
     page.goto(live_server + "/password")
     found += problems(page, "password change")
@@ -202,3 +207,30 @@ def test_a_failed_login_takes_the_focus(page, live_server, tenants):
     alert = page.locator(".flash.error")
     expect(alert).to_be_focused()
     expect(alert).to_have_attribute("role", "alert")
+
+
+def test_the_preview_announces_a_changed_outcome_not_every_pause(page, live_server, tenants):
+    log_in(page, live_server, "admin@example.org")
+    page.goto(live_server + "/settings/practices/nord-1")
+    status = page.locator("#preview-status")
+    expect(status).to_have_text("GSM-7 · 1 SMS")
+    expect(page.locator("#preview-status")).to_have_attribute("aria-live", "polite")
+    page.evaluate("""() => {
+        window.announced = [];
+        new MutationObserver(() => window.announced.push(document.getElementById("preview-status").textContent))
+            .observe(document.getElementById("preview-status"), {childList: true, characterData: true, subtree: true});
+    }""")
+    page.uncheck("#template_inherit")
+    editor, text = page.locator("#template"), page.locator("#preview-text")
+    for typed in ("Hallo {vorname}", "Hallo {vorname}, bis", "Hallo {vorname}, bis bald"):
+        editor.fill(typed)
+        expect(text).to_have_text(typed.replace("{vorname}", "Erika"))
+    assert page.evaluate("window.announced") == []
+
+    editor.fill("Hallo {vorname} 🙂")
+    expect(status).to_have_text("UCS-2 · 1 SMS")
+    editor.fill("Hallo {termin}")
+    expect(status).to_contain_text("{termin}")
+    expect(editor).to_have_attribute("aria-invalid", "true")
+    expect(editor).to_have_accessible_description(re.compile(r"\{termin\}"))
+    assert len(page.evaluate("window.announced")) == 2

@@ -44,6 +44,8 @@
   var statusOut = document.getElementById("preview-status");
   var timer = null;
   var latest = 0;
+  // The preview's error belongs to the text field, as the errors of the server do.
+  editor.setAttribute("aria-describedby", ((editor.getAttribute("aria-describedby") || "") + " preview-error").trim());
 
   function currentTemplate() {
     return inheritBox && inheritBox.checked ? editor.getAttribute("data-inherited") : editor.value;
