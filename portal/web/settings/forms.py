@@ -1,4 +1,6 @@
-"""The settings dialog: each setting with its own value or "inherit"."""
+"""The settings dialog: each setting with its own value or "inherit"; the reminders list's filter."""
+from datetime import date
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, Form, IntegerField, SelectField, StringField, TextAreaField
@@ -88,6 +90,16 @@ class PracticeSettingsForm(SettingsForm):
 
 
 
+# Reminders exist from the service's start on; far dates (year 1, 9999) cannot even be turned into UTC.
+LISTED_YEARS = (2000, 2099)
+
+
+def _within_listed_years(day: date | None) -> None:
+    if day and not LISTED_YEARS[0] <= day.year <= LISTED_YEARS[1]:
+        raise ValidationError(_l("Choose a date between %(first)s and %(last)s.", first=LISTED_YEARS[0],
+                                 last=LISTED_YEARS[1]))
+
+
 class ReminderFilterForm(Form):
     """The filter above a practice's reminders; sent with GET, so it needs no CSRF token."""
 
@@ -96,7 +108,11 @@ class ReminderFilterForm(Form):
     patient = StringField(_l("Patient"), validators=[Optional(), PRINTABLE, Length(max=100)])
     status = SelectField(_l("Status"), choices=[], validators=[Optional()])
 
+    def validate_date_from(self, field):
+        _within_listed_years(field.data)
+
     def validate_date_to(self, field):
+        _within_listed_years(field.data)
         if field.data and self.date_from.data and field.data < self.date_from.data:
             raise ValidationError(_l("The end of the period must not be before its start."))
 
