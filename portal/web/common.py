@@ -86,7 +86,17 @@ def _date(value: date | None) -> str:
     return format_date(value, "dd.MM.yyyy") if value else "–"
 
 
+def described_by(field, *ids: str | None) -> str | bool:
+    """The aria-describedby of a form field: its hints (`ids`) and, after a bad submit, its errors.
+
+    False when there is nothing, so that WTForms leaves the attribute out.
+    """
+    names = [name for name in ids if name] + ([f"{field.id}-error"] if field.errors else [])
+    return " ".join(names) or False
+
+
 def register_filters(app) -> None:
+    app.jinja_env.globals["described_by"] = described_by
     app.jinja_env.filters.update(
         dt=_datetime,
         d=_date,

@@ -41,8 +41,11 @@
   var textOut = document.getElementById("preview-text");
   var infoOut = document.getElementById("preview-info");
   var errorOut = document.getElementById("preview-error");
+  var statusOut = document.getElementById("preview-status");
   var timer = null;
   var latest = 0;
+  // The preview's error belongs to the text field, as the errors of the server do.
+  editor.setAttribute("aria-describedby", ((editor.getAttribute("aria-describedby") || "") + " preview-error").trim());
 
   function currentTemplate() {
     return inheritBox && inheritBox.checked ? editor.getAttribute("data-inherited") : editor.value;
@@ -69,7 +72,13 @@
       errorOut.hidden = !data.error;
       errorOut.textContent = data.error || "";
       editor.setAttribute("aria-invalid", data.error ? "true" : "false");
+      announce(data.error || data.encoding + " · " + data.segments + " SMS");
     });
+  }
+
+  // A screen reader hears the preview's outcome when it changes, not the whole preview at every pause.
+  function announce(text) {
+    if (statusOut.textContent !== text) { statusOut.textContent = text; }
   }
 
   editor.addEventListener("input", schedule);

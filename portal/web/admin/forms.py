@@ -79,16 +79,29 @@ def _role_choices():
     return choices((role, role_names()[role]) for role in ROLES)
 
 
-class UserForm(PortalForm):
+class VendorRoleConfirmation:
+    """The vendor administrator sees and changes every tenant: giving that role takes a tick of its own."""
+
+    confirm_vendor = BooleanField(_l("Yes, this user shall see and change all practice groups and practices "
+                                     "(vendor administrator)."))
+    current_role: str | None = None
+
+    def validate_confirm_vendor(self, field):
+        if self.role.data == "vendor_admin" and self.current_role != "vendor_admin" and not field.data:
+            raise ValidationError(_l("Confirm that this user shall become a vendor administrator."))
+
+
+class UserForm(VendorRoleConfirmation, PortalForm):
     email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=254)])
-    role = SelectField(_l("Role"), choices=[])
+    # No role is chosen for the admin: a slip of the mouse must not make a vendor administrator.
+    role = SelectField(_l("Role"), choices=[], validators=[DataRequired(message=_l("Choose a role."))])
     group = SelectField(_l("Practice group (group administrators only)"), choices=[])
     password = PasswordField(_l("Initial password"), validators=[
         DataRequired(), Length(min=10, max=200, message=_l("At least 10 characters."))])
 
     def __init__(self, groups, **kwargs):
         super().__init__(**kwargs)
-        self.role.choices = _role_choices()
+        self.role.choices = choices([("", _l("Choose a role"))]) + _role_choices()
         self.group.choices = choices([("", "–")] + [(group.slug, group.name) for group in groups])
 
     def validate_group(self, field):
@@ -96,13 +109,14 @@ class UserForm(PortalForm):
             raise ValidationError(_l("A group administrator needs a practice group."))
 
 
-class UserChangeForm(PortalForm):
+class UserChangeForm(VendorRoleConfirmation, PortalForm):
     role = SelectField(_l("Role"), choices=[])
     group = SelectField(_l("Practice group"), choices=[])
     active = BooleanField(_l("Active"))
 
-    def __init__(self, groups, **kwargs):
+    def __init__(self, groups, current_role: str | None = None, **kwargs):
         super().__init__(**kwargs)
+        self.current_role = current_role
         self.role.choices = _role_choices()
         self.group.choices = choices([("", "–")] + [(group.slug, group.name) for group in groups])
 

@@ -179,8 +179,12 @@ def _change_form(groups, user: User) -> UserChangeForm:
 @permission_required("manage_users")
 def change_user(user_id: int):
     user = db.session.get(User, user_id) or abort(404)
-    form = UserChangeForm(_groups(), prefix=f"u{user.id}")
-    if form.validate_on_submit():
+    form = UserChangeForm(_groups(), current_role=user.role, prefix=f"u{user.id}")
+    valid = form.validate_on_submit()
+    if not valid and form.errors.keys() == {"confirm_vendor"}:
+        # The second step: the same change once more, with the confirmation ticked.
+        return render_template("admin/confirm_vendor_role.html", user=user, form=form), 422
+    if valid:
         if user.id == principal().user.id and (form.role.data != user.role or not form.active.data):
             flash(_("You cannot take your own administrator rights or deactivate yourself."), "error")
         else:

@@ -1,10 +1,13 @@
-"""The settings dialog: each setting with its own value or "inherit"."""
+"""The settings dialog: each setting with its own value or "inherit"; the reminders list's filter."""
+from datetime import date
+
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import Length, NumberRange, Optional
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from ...domain.settings import INHERITED
-from ..forms import PortalForm
+from ...reminder_list import ReminderFilter
+from ..forms import PortalForm, SearchForm
 from ..common import choices
 
 LABELS = {
@@ -80,3 +83,34 @@ class PracticeSettingsForm(SettingsForm):
     def changes(self) -> dict:
         return {**super().changes(), "sms_enabled": bool(self.sms_enabled.data)}
 
+
+
+# Reminders exist from the service's start on; far dates (year 1, 9999) cannot even be turned into UTC.
+LISTED_YEARS = (2000, 2099)
+
+
+def _within_listed_years(day: date | None) -> None:
+    if day and not LISTED_YEARS[0] <= day.year <= LISTED_YEARS[1]:
+        raise ValidationError(_l("Choose a date between %(first)s and %(last)s.", first=LISTED_YEARS[0],
+                                 last=LISTED_YEARS[1]))
+
+
+class ReminderFilterForm(SearchForm):
+    """The filter above a practice's reminders; sent with GET, so it needs no CSRF token."""
+
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
+    patient = StringField(_l("Patient"), validators=[Optional(), Length(max=100)])
+    status = SelectField(_l("Status"), choices=[], validators=[Optional()])
+
+    def validate_date_from(self, field):
+        _within_listed_years(field.data)
+
+    def validate_date_to(self, field):
+        _within_listed_years(field.data)
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError(_l("The end of the period must not be before its start."))
+
+    def chosen(self) -> ReminderFilter:
+        return ReminderFilter(date_from=self.date_from.data, date_to=self.date_to.data,
+                              patient=self.patient.data or None, status=self.status.data or None)

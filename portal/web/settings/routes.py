@@ -1,18 +1,19 @@
 """The group and practice dialogs, the text preview, reminders and data quality."""
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
-from ... import administration, support
+from ... import administration, reminder_list, support
 from ...access import get_group_or_404, get_practice_or_404, scoped
 from ...domain import messages
+from ...domain.reasons import status_text
 from ...domain.settings import effective
 from ...i18n import domain_text
-from ...models import REMINDER_STATUSES, Appointment, Practice, PracticeGroup, Reminder
+from ...models import REMINDER_STATUSES, Practice, PracticeGroup, utcnow
 from ...practices import effective_settings, licence_active, own_settings
 from ..admin.usage import quota_usage
-from ..common import paginate, permission_required, principal
-from .forms import LABELS, POLICIES, SOURCES, PracticeSettingsForm, SettingsForm
+from ..common import choices, locale_code, paginate, permission_required, principal
+from .forms import LABELS, POLICIES, SOURCES, PracticeSettingsForm, ReminderFilterForm, SettingsForm
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
@@ -135,18 +136,16 @@ def template_problem(template: str) -> str | None:
 @bp.get("/practices/<slug>/reminders")
 @permission_required("read")
 def reminders(slug: str):
+    """The practice's reminders, filtered; a filter that cannot be read is a 422 naming its field."""
     practice = get_practice_or_404(principal(), slug)
-    statement = (
-        scoped(principal(), Reminder).where(Reminder.practice_id == practice.id)
-        .options(joinedload(Reminder.appointment).joinedload(Appointment.patient))
-        .order_by(Reminder.start_at.desc(), Reminder.id.desc())
-    )
-    status = request.args.get("status")
-    if status in REMINDER_STATUSES:
-        statement = statement.where(Reminder.status == status)
-    return render_template("settings/reminders.html", practice=practice, page=paginate(statement),
-                           statuses=REMINDER_STATUSES, selected=status,
-                           zone=effective_settings(practice)["timezone"].value)
+    form = ReminderFilterForm(request.args)
+    form.status.choices = choices([("", _("all"))] + [(code, status_text(code, locale_code()))
+                                                      for code in REMINDER_STATUSES])
+    now = utcnow()
+    valid = form.validate()
+    page = paginate(reminder_list.reminders(principal(), practice, form.chosen(), now)) if valid else None
+    return render_template("settings/reminders.html", practice=practice, page=page, form=form, now=now,
+                           zone=effective_settings(practice)["timezone"].value), 200 if valid else 422
 
 
 @bp.get("/practices/<slug>/data-quality")
