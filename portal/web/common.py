@@ -14,6 +14,7 @@ from wtforms.fields.choices import SelectChoice
 from ..access import Principal
 from ..domain.phones import mask_phone
 from ..domain.reasons import reason_text, status_text
+from ..domain.verdict import verdict_text
 from ..extensions import db
 from ..models import LICENCE_STATUSES
 from ..support import licence_status_text
@@ -92,6 +93,7 @@ def register_filters(app) -> None:
         mask=mask_phone,
         reason=lambda code: reason_text(code, locale_code()) if code else "",
         status=lambda code: status_text(code, locale_code()) if code else "",
+        verdict=lambda code: verdict_text(code, locale_code()) if code else "",
         domain=domain_text,
         zone=lambda practice: effective_settings(practice)["timezone"].value,
     )
