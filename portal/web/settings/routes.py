@@ -88,6 +88,8 @@ def _dialog(form, holder, effective_values):
         licensed=licence_active(holder) if is_practice else None, placeholders=messages.PLACEHOLDERS,
         inherited=effective(own_settings(holder.group)) if is_practice else effective(None),
         quota=quota_usage(holder) if is_practice else None,
+        without_salutation=(support.patients_without_salutation(principal(), holder.group if is_practice else holder)
+                            if "{anrede}" in effective_values["template"].value else None),
     ), status
 
 
@@ -144,9 +146,10 @@ def reminders(slug: str):
     status = request.args.get("status")
     if status in REMINDER_STATUSES:
         statement = statement.where(Reminder.status == status)
-    return render_template("settings/reminders.html", practice=practice, page=paginate(statement),
-                           statuses=REMINDER_STATUSES, selected=status,
-                           zone=effective_settings(practice)["timezone"].value)
+    page = paginate(statement)
+    return render_template("settings/reminders.html", practice=practice, page=page,
+                           verdicts=support.reminder_verdicts(page.items), statuses=REMINDER_STATUSES,
+                           selected=status, zone=effective_settings(practice)["timezone"].value)
 
 
 @bp.get("/practices/<slug>/data-quality")
