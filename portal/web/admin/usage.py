@@ -8,6 +8,7 @@ from ... import sending
 from ...access import Principal, practice_condition
 from ...extensions import db
 from ...models import Practice, Reminder
+from ...practices import licence_active
 
 SERIES = ("submitted", "delivered", "failed")
 FAILED_DELIVERY = ("delivery_failed", "expired")
@@ -97,7 +98,19 @@ def chart(figures: list[Day], width: int = 900, height: int = 260) -> dict:
             "points": [(x(i), day) for i, day in enumerate(figures)], "y": y}
 
 
-def quota_usage(practice: Practice) -> dict | None:
-    """SMS used this month against the quota, with the 80 % warning; None without a quota."""
+def quota_usage(practice: Practice) -> dict:
+    """SMS used this month against the quota and how to say it.
+
+    state: no_licence (nothing is sent, so no "0 of ∞"), unlimited, reached (100 %:
+    nothing more is sent), warn (from 80 %) or ok.
+    """
     used, quota = sending.quota_usage(practice)
-    return {"used": used, "quota": quota, "warn": sending.quota_warning(used, quota)}
+    if not licence_active(practice):
+        state = "no_licence"
+    elif quota is None:
+        state = "unlimited"
+    elif used >= quota:
+        state = "reached"
+    else:
+        state = "warn" if sending.quota_warning(used, quota) else "ok"
+    return {"used": used, "quota": quota, "warn": state in ("warn", "reached"), "state": state}
