@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from . import planning
 from .access import Principal, scoped
 from .domain.phones import mask_phone, normalize_phone_query
+from .domain.provider_reasons import explain_delivery, explain_submission_error
 from .domain.reasons import reason_text, status_text
 from .domain.search_keys import name_query, phone_key
 from .domain.verdict import WENT_OUT, Context, Verdict, decide, decide_reminder
@@ -389,16 +390,21 @@ def event_line(event: AppointmentEvent) -> str:
         parts.append(_("via %(source)s", source=source_text(event.change_source)))
     if event.kind == "moved":
         parts.append(_("from %(old)s to %(new)s", old=_iso_local(data.get("from"), event), new=_iso_local(data.get("to"), event)))
-    if data.get("reason"):
-        parts.append(f"({reason_text(data['reason'], locale)})" if event.kind != "delivery_report" else f"({data['reason']})")
+    if data.get("reason") and event.kind != "delivery_report":
+        parts.append(f"({reason_text(data['reason'], locale)})")
     if data.get("due_at") and event.kind == "planned":
         parts.append(_("due %(at)s", at=_iso_local(data["due_at"], event)))
     if event.kind == "delivery_report":
         parts.append(status_text(data.get("status"), locale))
         if data.get("status_at"):
             parts.append(_iso_local(data["status_at"], event))
+        if data.get("reason") or data.get("status") in ("delivery_failed", "expired"):
+            # The provider's English reason ("unknown subscriber") in the reader's words.
+            parts.append(f"({explain_delivery(data.get('reason'), data.get('error_code'), locale).meaning})")
     if data.get("error_code") or data.get("code"):
         parts.append(_("error code %(code)s", code=data.get("error_code") or data.get("code")))
+    if event.kind == "failed" and data.get("code"):
+        parts.append(f"({explain_submission_error(data['code'], data.get('text'), locale).meaning})")
     if data.get("message_id") and event.kind in ("submitted", "submission_confirmed"):
         parts.append(_("message ID %(id)s", id=data["message_id"]))
     return " ".join(str(part) for part in parts)

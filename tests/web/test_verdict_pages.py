@@ -74,3 +74,21 @@ def test_a_refusal_is_not_listed_as_sent_and_says_what_to_do(make, tenants, as_u
     assert 'data-verdict="refused"' in page and "Vom SMS-Anbieter abgelehnt" in page
     assert "Fehlercode 9: Empfänger ungültig" in page and "Handynummer mit dem Patienten zu prüfen" in page
     assert 'id="text-sent">Noch nichts gesendet.' in page and 'id="text-now"' not in page
+
+
+def test_the_timeline_explains_the_providers_english(as_user, tenants, sent_reminder):
+    from portal.models import AppointmentEvent
+
+    appointment, reminder = sent_reminder["appointment"], sent_reminder["reminder"]
+    db.session.add_all([
+        AppointmentEvent(appointment_id=appointment.id, practice_id=appointment.practice_id, reminder_id=reminder.id,
+                         kind="delivery_report", data={"status": "sent", "reason": "pending DLR", "error_code": None}),
+        AppointmentEvent(appointment_id=appointment.id, practice_id=appointment.practice_id, reminder_id=reminder.id,
+                         kind="delivery_report", data={"status": "delivery_failed", "reason": "unknown subscriber",
+                                                       "error_code": "1"}),
+    ])
+    db.session.commit()
+    page = as_user(tenants["support"]).get(f"/support/appointments/{appointment.id}").get_data(as_text=True)
+    timeline = page.split('id="timeline"')[1].split("</ol>")[0]
+    assert "Zustellbestätigung steht noch aus" in timeline and "unbekannter Teilnehmer" in timeline
+    assert "pending DLR" not in timeline and "(unknown subscriber)" not in timeline
