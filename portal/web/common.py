@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
 from ..access import Principal
+from ..domain import audit_text
 from ..domain.phones import mask_phone
 from ..domain.reasons import reason_text, status_text
 from ..domain.verdict import verdict_text
@@ -94,6 +95,8 @@ def register_filters(app) -> None:
         reason=lambda code: reason_text(code, locale_code()) if code else "",
         status=lambda code: status_text(code, locale_code()) if code else "",
         verdict=lambda code: verdict_text(code, locale_code()) if code else "",
+        audit_sentence=lambda entry: audit_text.describe(entry.action, entry.object_key, locale_code()),
+        audit_changes=lambda entry: audit_text.changes(entry.before, entry.after, locale_code()),
         domain=domain_text,
         zone=lambda practice: effective_settings(practice)["timezone"].value,
     )
