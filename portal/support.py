@@ -261,7 +261,8 @@ def checklist(appointment: Appointment, reminders: list[Reminder], now: datetime
     mobile_detail = mask_phone(patient.mobile_e164) if mobile_ok else " ".join(
         filter(None, [reason_text(facts.mobile_problem, _locale()), domain_text(patient.mobile_problem_detail)]))
     seen = practice.last_seen_at
-    sent = sum(1 for row in reminders if row.start_at == appointment.start_at and row.submit_started_at)
+    # A refused submission is no SMS sent (the verdict says so too).
+    sent = sum(1 for row in reminders if row.start_at == appointment.start_at and verdict_state(row) in WENT_OUT)
     checks = [
         Check("licence", facts.licence_active, _("Licence active"), licence_detail),
         Check("sms_enabled", facts.sms_enabled, _("SMS switched on for the practice")),

@@ -74,6 +74,7 @@ def test_a_refusal_is_not_listed_as_sent_and_says_what_to_do(make, tenants, as_u
     assert 'data-verdict="refused"' in page and "Vom SMS-Anbieter abgelehnt" in page
     assert "Fehlercode 9: Empfänger ungültig" in page and "Handynummer mit dem Patienten zu prüfen" in page
     assert 'id="text-sent">Noch nichts gesendet.' in page and 'id="text-now"' not in page
+    assert 'data-check="sent_count">Gesendete SMS für diese Terminzeit: <span>0</span>' in page
 
 
 def test_the_timeline_explains_the_providers_english(as_user, tenants, sent_reminder):
