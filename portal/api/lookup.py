@@ -79,7 +79,7 @@ Verdict = Literal[VERDICTS]
 
 
 class LookupAppointment(BaseModel):
-    verdict: Verdict = Field(description="what became of the appointment's SMS (`domain.verdict`)")
+    verdict: Verdict = Field(description="what became of the appointment's SMS")
     sent_before_change: bool = Field(description="true when the SMS went out before the appointment was moved "
                                                  "or cancelled")
     conclusion: str = Field(description="the answer to the ticket in one sentence, in the caller's language")

@@ -108,7 +108,6 @@ class Verdict:
     conclusion: str
     reason: str | None = None  # for not_sent: why (never consented and withdrawn told apart)
     explanation: Explanation | None = None  # for the provider's answers: meaning and next step
-    reminder: object | None = None  # the row the answer is about
 
 
 def verdict_text(code: str, locale: str = "de") -> str:
@@ -169,7 +168,7 @@ def decide_reminder(appointment, row, context: Context) -> Verdict:
         key = verdict
         values["when"] = _when(words["when"], row.delivered_at or row.delivery_status_at or sent_at, context)
     elif verdict == "delivery_failed":
-        key, explanation = verdict, explain_delivery(*_report(row, context), locale=context.language)
+        key, explanation = verdict, _explain_delivery(row, context)
     elif verdict in ("refused", "outcome_unknown"):
         key = verdict
         explanation = explain_submission_error(row.provider_error_code, row.provider_error_text, context.language)
@@ -185,7 +184,7 @@ def decide_reminder(appointment, row, context: Context) -> Verdict:
     change = _change(appointment, row) if verdict in WENT_OUT else None
     # A missing time leaves no double space behind.
     sentence = " ".join(words[key].format(**values).split()) + (words[change] if change else "") + "."
-    return Verdict(verdict, change is not None, sentence, reason, explanation, row)
+    return Verdict(verdict, change is not None, sentence, reason, explanation)
 
 
 def _not_sent_reason(row, context: Context) -> str | None:
@@ -217,8 +216,11 @@ def _change(appointment, row) -> str | None:
     return "moved" if moved else "cancelled" if cancelled else None
 
 
-def _report(row, context: Context) -> tuple[str | None, str | None]:
-    return (context.reports or {}).get(row.id, (None, None))
+def _explain_delivery(row, context: Context) -> Explanation:
+    """The latest report's reason; without one (or purged), what the delivery status itself says."""
+    reason, code = (context.reports or {}).get(row.id, (None, None))
+    fallback = "expired" if row.delivery_status == "expired" else "generic delivery failure"
+    return explain_delivery(reason or fallback, code, context.language)
 
 
 def _sent_at(row) -> datetime | None:
@@ -226,8 +228,7 @@ def _sent_at(row) -> datetime | None:
 
 
 def _with_conclusion(verdict: Verdict, conclusion: str) -> Verdict:
-    return Verdict(verdict.verdict, verdict.sent_before_change, conclusion, verdict.reason, verdict.explanation,
-                   verdict.reminder)
+    return Verdict(verdict.verdict, verdict.sent_before_change, conclusion, verdict.reason, verdict.explanation)
 
 
 def _local(moment: datetime, context: Context) -> datetime:

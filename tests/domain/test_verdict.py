@@ -87,11 +87,16 @@ CASES = [
      "Die Nummer ist nicht vergeben (unbekannter Teilnehmer).",
      "SMS to +49 170 ****567 handed to the provider on 25.11.2026 at 18:02 but not delivered: "
      "The number is not in use (unknown subscriber)."),
-    ("expired", appointment(), [sent("expired")], None, "delivery_failed", False,
+    ("expired, no report kept", appointment(), [sent("expired", id=3)], None, "delivery_failed", False,
      "SMS am 25.11.2026 um 18:02 an +49 170 ****567 übergeben, aber nicht zugestellt: "
-     "Die Nummer ist nicht vergeben (unbekannter Teilnehmer).",
+     "Nicht rechtzeitig zugestellt (Handy bis zum Termin nicht erreichbar).",
      "SMS to +49 170 ****567 handed to the provider on 25.11.2026 at 18:02 but not delivered: "
-     "The number is not in use (unknown subscriber)."),
+     "Not delivered in time (phone unreachable until the appointment)."),
+    ("delivery failed, no report kept", appointment(), [sent("delivery_failed", id=3)], None, "delivery_failed",
+     False, "SMS am 25.11.2026 um 18:02 an +49 170 ****567 übergeben, aber nicht zugestellt: "
+     "Zustellung fehlgeschlagen, ohne nähere Angabe des Netzes.",
+     "SMS to +49 170 ****567 handed to the provider on 25.11.2026 at 18:02 but not delivered: "
+     "Delivery failed; the network gave no details."),
     ("refused by the provider", appointment(),
      [row("failed", "provider_error", submit_started_at=SENT, recipient=NUMBER, provider_error_code="9",
           provider_error_text="no (correct) recipients found")], None, "refused", False,
