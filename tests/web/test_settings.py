@@ -180,3 +180,10 @@ def test_a_practice_without_licence_reads_no_licence_not_zero_of_infinity(as_use
 ])
 def test_one_rule_for_the_quota_warning(used, quota, warned):
     assert quota_warning(used, quota) is warned
+
+
+def test_an_unlimited_licence_says_unlimited(as_user, tenants):
+    tenants["practice"].licence.monthly_quota = None
+    db.session.commit()
+    page = as_user(tenants["vendor"]).get("/admin/practices/nord-1").get_data(as_text=True)
+    assert "kein Kontingent: SMS unbegrenzt" in page and "SMS in diesem Monat: 0 (unbegrenzt)" in page
