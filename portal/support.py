@@ -21,6 +21,7 @@ from .domain.provider_reasons import explain_delivery, explain_submission_error
 from .domain.reasons import reason_text, status_text
 from .domain.search_keys import name_query, phone_key
 from .domain.verdict import WENT_OUT, Context, Verdict, decide, decide_reminder
+from .domain.verdict import sending_ahead as verdict_ahead
 from .domain.verdict import state as verdict_state
 from .extensions import db
 from .i18n import domain_text
@@ -299,8 +300,8 @@ def sending_ahead(item: Details, now: datetime | None = None) -> bool:
     """Whether an SMS for this appointment may still be sent: only then does "would be sent now" mean anything."""
     appointment = item.appointment
     return (appointment.cancelled_at is None and appointment.patient.erased_at is None
-            and appointment.start_at > (now or utcnow()) and item.verdict is not None
-            and item.verdict.verdict in ("planned", "not_sent"))
+            and appointment.start_at > (now or utcnow())
+            and verdict_ahead(planning.current_reminder(appointment, item.reminders)))
 
 
 def text_now(appointment: Appointment, reminders: list[Reminder], now: datetime | None = None):

@@ -25,6 +25,8 @@ VERDICTS = ("planned", "not_sent", "sending", "submitted", "delivered", "deliver
 WENT_OUT = ("submitted", "delivered", "delivery_failed", "outcome_unknown")
 OUTCOME_UNKNOWN = "outcome_unknown"
 RETRIES_EXHAUSTED = "retries_exhausted"
+# After these no SMS goes out for that start time, whatever the practice corrects.
+FINAL_REASONS = ("too_late", "provider_error", "appointment_moved", "appointment_cancelled", "patient_erased")
 
 VERDICT_TEXT = {
     "planned": {"de": "Geplant", "en": "Planned"},
@@ -132,6 +134,17 @@ def state(row) -> str:
             return "delivered"
         return "delivery_failed" if row.delivery_status in ("delivery_failed", "expired") else "submitted"
     return "not_sent"
+
+
+def sending_ahead(row) -> bool:
+    """Whether an SMS for this start time may still go out: none went out and nothing final stops it.
+
+    `row` is the reminder of the current start time, or None when none was planned yet.
+    """
+    if row is None:
+        return True
+    verdict = state(row)
+    return verdict == "planned" or (verdict == "not_sent" and row.reason not in FINAL_REASONS)
 
 
 def decide(appointment, reminders: list, context: Context) -> Verdict:

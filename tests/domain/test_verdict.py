@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from portal.domain.verdict import Context, decide
+from portal.domain.verdict import Context, decide, sending_ahead
 
 BERLIN = ZoneInfo("Europe/Berlin")
 START = datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc)  # 10:00 in Berlin
@@ -171,3 +171,15 @@ def test_provider_answers_come_with_a_next_step():
     unknown_code = decide(appointment(), [sent("delivery_failed")],
                           Context(zone=BERLIN, reports={1: ("something new", "777")}))
     assert unknown_code.explanation.meaning == "something new"
+
+
+@pytest.mark.parametrize("reminder, ahead", [
+    (None, True), (row("planned"), True), (row("skipped", "invalid_mobile"), True),
+    (row("skipped", "no_consent"), True), (row("skipped", "quota_exceeded"), True),
+    (row("skipped", "too_late"), False), (row("cancelled", "appointment_cancelled"), False),
+    (row("queued"), False), (sent("delivered"), False),
+    (row("failed", "provider_error", provider_error_code="9"), False),
+    (row("failed", "provider_error", provider_error_code="retries_exhausted"), False),
+])
+def test_would_be_sent_now_only_while_sending_is_ahead(reminder, ahead):
+    assert sending_ahead(reminder) is ahead

@@ -93,3 +93,16 @@ def test_the_timeline_explains_the_providers_english(as_user, tenants, sent_remi
     timeline = page.split('id="timeline"')[1].split("</ol>")[0]
     assert "Zustellbestätigung steht noch aus" in timeline and "unbekannter Teilnehmer" in timeline
     assert "pending DLR" not in timeline and "(unknown subscriber)" not in timeline
+
+
+def test_after_a_move_the_new_reminder_is_still_ahead(make, tenants, as_user, sent_reminder):
+    from portal import planning
+
+    appointment = sent_reminder["appointment"]
+    appointment.start_at = appointment.start_at + timedelta(days=2)
+    planning.plan_appointment(appointment)
+    db.session.commit()
+    page = as_user(tenants["support"]).get(f"/support/appointments/{appointment.id}").get_data(as_text=True)
+    assert 'data-verdict="delivered" data-sent-before-change="true"' in page
+    assert "der Termin wurde danach verschoben; zur neuen Uhrzeit: SMS für " in page
+    assert 'id="text-now">' in page and 'id="text-sent">Frau Mustermann' in page
