@@ -11,16 +11,21 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from . import planning
 from .access import Principal, scoped
 from .domain.phones import mask_phone, normalize_phone_query
+from .domain.provider_reasons import explain_delivery, explain_submission_error
 from .domain.reasons import reason_text, status_text
+from .domain.search_keys import name_query, phone_key
+from .domain.verdict import WENT_OUT, Context, Verdict, decide, decide_reminder
+from .domain.verdict import sending_ahead as verdict_ahead
+from .domain.verdict import state as verdict_state
 from .extensions import db
 from .i18n import domain_text
-from .models import Appointment, AppointmentEvent, Patient, Practice, Reminder, utcnow
+from .models import Appointment, AppointmentEvent, DeliveryReport, Patient, Practice, Reminder, utcnow
 from .practices import effective_settings, licence_in_force
 from .sending import quota_usage
 
@@ -59,6 +64,7 @@ class Details:
     reminders: list[Reminder]
     timeline: list[AppointmentEvent]
     checklist: list[Check] = field(default_factory=list)
+    verdict: Verdict | None = None
 
 
 # --- search -----------------------------------------------------------------------------
@@ -79,14 +85,14 @@ def search(principal: Principal, criteria: Criteria) -> Select:
 def _conditions(criteria: Criteria) -> list:
     conditions = []
     if criteria.phone and criteria.phone.strip():
-        e164 = normalize_phone_query(criteria.phone)
-        # A number that is no valid number is still found as it was typed (flagged invalid).
-        conditions.append(Patient.mobile_e164 == e164 if e164 else Patient.mobile_raw == criteria.phone.strip())
+        # Stored keys: any format, and numbers kept as typed (invalid) by their digits, typos folded.
+        e164, key = normalize_phone_query(criteria.phone), phone_key(criteria.phone)
+        conditions.append(or_(Patient.mobile_e164 == e164, Patient.mobile_key == key) if e164
+                          else Patient.mobile_key == (key or criteria.phone.strip()))
     if criteria.name and criteria.name.strip():
-        for word in criteria.name.split()[:4]:
-            pattern = f"%{_escape_like(word)}%"
-            conditions.append(or_(Patient.first_name.ilike(pattern, escape="\\"),
-                                  Patient.last_name.ilike(pattern, escape="\\")))
+        # Each word starts a word of the stored key (folded the same way), in any order.
+        words = name_query(criteria.name) or [criteria.name.strip()]
+        conditions += [Patient.name_key.like(f"% {_escape_like(word)}%", escape="\\") for word in words]
     if criteria.appointment and criteria.appointment.strip():
         text = criteria.appointment.strip().lstrip("#")
         by_id = [Appointment.id == int(text)] if text.isascii() and text.isdigit() and len(text) < 12 else []
@@ -148,6 +154,7 @@ def details(appointments: list[Appointment], now: datetime | None = None) -> lis
         if appointment.practice_id not in practices:
             practices[appointment.practice_id] = planning.practice_facts(appointment.practice, now)
         item.checklist = checklist(appointment, item.reminders, now, practices[appointment.practice_id])
+        item.verdict = decide(appointment, item.reminders, verdict_context(appointment, _reports(item.timeline)))
         result.append(item)
     return result
 
@@ -160,6 +167,52 @@ def appointment_details(principal: Principal, appointment_id: int) -> Details | 
                  joinedload(Appointment.practice).options(joinedload(Practice.group), selectinload(Practice.licences)))
     ).first()
     return details([appointment])[0] if appointment else None
+
+
+# --- the verdict ---------------------------------------------------------------------------
+
+def verdict_context(appointment: Appointment, reports: dict[int, tuple[str | None, str | None]]) -> Context:
+    """What `domain.verdict` needs of an appointment besides its reminders, for the current reader."""
+    patient = appointment.patient
+    return Context(zone=_zone(appointment.practice), locale=_locale(), mobile=patient.mobile_e164 or patient.mobile_raw,
+                   consent_withdrawn_at=patient.consent_withdrawn_at, reports=reports)
+
+
+def _reports(timeline: list[AppointmentEvent]) -> dict[int, tuple[str | None, str | None]]:
+    """The latest delivery report's reason and error code per reminder, from the timeline."""
+    return {event.reminder_id: ((event.data or {}).get("reason"), (event.data or {}).get("error_code"))
+            for event in timeline if event.kind == "delivery_report" and event.reminder_id}
+
+
+def latest_reports(reminder_ids: list[int]) -> dict[int, tuple[str | None, str | None]]:
+    """The latest delivery report's reason and error code of each reminder, in one query."""
+    if not reminder_ids:
+        return {}
+    rows = db.session.execute(
+        select(DeliveryReport.reminder_id, DeliveryReport.status_reason, DeliveryReport.status_error_code)
+        .where(DeliveryReport.reminder_id.in_(reminder_ids)).order_by(DeliveryReport.status_at, DeliveryReport.id)
+    ).all()
+    return {row.reminder_id: (row.status_reason, row.status_error_code) for row in rows}
+
+
+def appointment_verdicts(appointments: list[Appointment], reminders: dict[int, list[Reminder]]) -> dict[int, Verdict]:
+    """The verdict of each appointment of a result list (its reminders loaded by the caller)."""
+    reports = latest_reports([row.id for rows in reminders.values() for row in rows])
+    return {appointment.id: decide(appointment, reminders[appointment.id], verdict_context(appointment, reports))
+            for appointment in appointments}
+
+
+def reminder_verdicts(reminders: list[Reminder]) -> dict[int, Verdict]:
+    """The verdict of each reminder row of a list, e.g. a practice's reminders."""
+    reports = latest_reports([row.id for row in reminders])
+    return {row.id: decide_reminder(row.appointment, row, verdict_context(row.appointment, reports))
+            for row in reminders}
+
+
+def row_verdicts(item: Details) -> dict[int, Verdict]:
+    """The verdict of each reminder row of one appointment."""
+    context = verdict_context(item.appointment, _reports(item.timeline))
+    return {row.id: decide_reminder(item.appointment, row, context) for row in item.reminders}
 
 
 # --- data quality ---------------------------------------------------------------------------
@@ -176,6 +229,15 @@ def patients_needing_a_number(principal: Principal, practice: Practice) -> Selec
                Patient.mobile_e164.is_(None))
         .order_by(Patient.last_name, Patient.first_name, Patient.id)
     )
+
+
+def patients_without_salutation(principal: Principal, group) -> int:
+    """How many of the group's patients a text with {anrede} would greet without one."""
+    return db.session.scalar(
+        scoped(principal, Patient).with_only_columns(func.count(Patient.id))
+        .where(Patient.practice_id.in_(select(Practice.id).where(Practice.group_id == group.id)),
+               Patient.erased_at.is_(None), or_(Patient.salutation.is_(None), Patient.salutation == ""))
+    ) or 0
 
 
 # --- the checklist ------------------------------------------------------------------------
@@ -200,16 +262,17 @@ def checklist(appointment: Appointment, reminders: list[Reminder], now: datetime
     mobile_detail = mask_phone(patient.mobile_e164) if mobile_ok else " ".join(
         filter(None, [reason_text(facts.mobile_problem, _locale()), domain_text(patient.mobile_problem_detail)]))
     seen = practice.last_seen_at
-    sent = sum(1 for row in reminders if row.start_at == appointment.start_at and row.submit_started_at)
+    # A refused submission is no SMS sent (the verdict says so too).
+    sent = sum(1 for row in reminders if row.start_at == appointment.start_at and verdict_state(row) in WENT_OUT)
     checks = [
         Check("licence", facts.licence_active, _("Licence active"), licence_detail),
         Check("sms_enabled", facts.sms_enabled, _("SMS switched on for the practice")),
-        Check("consent", facts.sms_consent and not facts.patient_erased, _("Patient consented to SMS"),
-              _("patient data erased") if facts.patient_erased else ""),
+        Check("consent", facts.sms_consent and not facts.patient_erased, *_consent_words(patient)),
         Check("mobile", mobile_ok, _("Valid mobile number"), mobile_detail),
         Check("appointment_tick", facts.sms_reminder, _("SMS reminder ticked for the appointment")),
-        Check("not_cancelled", not facts.appointment_cancelled, _("Appointment not cancelled"),
-              _local(appointment.cancelled_at, practice) if appointment.cancelled_at else ""),
+        Check("not_cancelled", not facts.appointment_cancelled,
+              *((_("Appointment cancelled"), _local(appointment.cancelled_at, practice)) if appointment.cancelled_at
+                else (_("Appointment still on"), ""))),
         Check("program_seen", seen is not None and now - seen <= ONLINE_WITHIN, _("Practice program last seen"),
               _local(seen, practice) if seen else _("never")),
         Check("sent_count", sent <= 1, _("SMS sent for this start time"), str(sent)),
@@ -220,7 +283,26 @@ def checklist(appointment: Appointment, reminders: list[Reminder], now: datetime
     return checks
 
 
+def _consent_words(patient: Patient) -> tuple[str, str]:
+    """The consent line as a statement of what is the case, never a double negative."""
+    if patient.erased_at is not None:
+        return _("No consent"), _("patient data erased")
+    if patient.sms_consent:
+        return _("Patient consented to SMS"), ""
+    if patient.consent_withdrawn_at is not None:
+        return _("Consent to SMS withdrawn"), _local(patient.consent_withdrawn_at, patient.practice)
+    return _("Patient never consented to SMS"), ""
+
+
 # --- the text now and the text sent ---------------------------------------------------------
+
+def sending_ahead(item: Details, now: datetime | None = None) -> bool:
+    """Whether an SMS for this appointment may still be sent: only then does "would be sent now" mean anything."""
+    appointment = item.appointment
+    return (appointment.cancelled_at is None and appointment.patient.erased_at is None
+            and appointment.start_at > (now or utcnow())
+            and verdict_ahead(planning.current_reminder(appointment, item.reminders)))
+
 
 def text_now(appointment: Appointment, reminders: list[Reminder], now: datetime | None = None):
     """(the SMS that would be composed now, the reason it would not be sent or None)."""
@@ -230,51 +312,66 @@ def text_now(appointment: Appointment, reminders: list[Reminder], now: datetime 
         # Not stored: a stand-in so that the one composing rule can render it.
         reminder = Reminder(appointment=appointment, practice=appointment.practice, start_at=appointment.start_at,
                             status="planned")
-    return planning.compose(reminder, now), planning.check_before_send(reminder, now)
+    blocked = planning.check_before_send(reminder, now)
+    if blocked == "consent_withdrawn" and appointment.patient.consent_withdrawn_at is None:
+        blocked = "no_consent"  # never consented: there is nothing to withdraw
+    return planning.compose(reminder, now), blocked
 
 
 def text_sent(reminders: list[Reminder]) -> Reminder | None:
-    """The latest reminder that was submitted (its stored text), if any."""
-    return next((row for row in reminders if row.submit_started_at or row.submitted_at), None)
+    """The latest reminder that went out (its stored text), if any; a refused one did not."""
+    return next((row for row in reminders if verdict_state(row) in WENT_OUT), None)
 
 
 # --- the ticket summary --------------------------------------------------------------------
 
 def summary(item: Details, now: datetime | None = None) -> str:
-    """A plain-text summary to paste into a support ticket (phone numbers masked)."""
+    """A plain-text summary to paste into a support ticket: the answer first (phone numbers masked).
+
+    The patient is named by the practice program's ID only; the SMS text is quoted as it was sent.
+    """
     appointment, practice, patient = item.appointment, item.appointment.practice, item.appointment.patient
-    locale = _locale()
-    lines = [
-        _("Appointment %(id)s (ID in the practice program: %(external)s)", id=appointment.id,
-          external=appointment.external_id),
+    verdict, sent = item.verdict, text_sent(item.reminders)
+    lines = [verdict.conclusion if verdict else ""]
+    if verdict and verdict.explanation:
+        lines.append(_("Next step: %(step)s", step=verdict.explanation.next_step))
+    lines += [
+        "",
         _("Practice: %(name)s (%(slug)s)", name=practice.name, slug=practice.slug),
-        _("Start: %(start)s", start=_local(appointment.start_at, practice)),
-        # No name in a ticket: the practice finds the patient by its own ID.
+        _("Appointment: %(start)s, ID in the practice program %(external)s", start=_local(appointment.start_at, practice),
+          external=appointment.external_id),
         _("Patient: ID %(id)s in the practice program, mobile %(mobile)s", id=patient.external_id,
           mobile=mask_phone(patient.mobile_e164 or patient.mobile_raw) or "–"),
+        _("Text sent: %(text)s", text=_quoted(sent)),
+        _("Delivery: %(delivery)s", delivery=_delivery_line(sent, practice)),
         "",
         _("Checklist:"),
     ]
     lines += [f"  [{'x' if check.ok else ' ' if check.ok is False else '-'}] {check.label}"
               + (f": {check.detail}" if check.detail else "") for check in item.checklist]
     lines += ["", _("Reminders:")]
-    for row in item.reminders:
-        text = f"  {_local(row.start_at, practice)}: {status_text(row.status, locale)}"
-        if row.reason:
-            text += f" ({reason_text(row.reason, locale)})"
-        if row.submitted_at:
-            text += " – " + _("submitted %(at)s, message ID %(id)s", at=_local(row.submitted_at, practice),
-                               id=row.provider_message_id or "–")
-        if row.delivery_status:
-            text += " – " + status_text(row.delivery_status, locale)
-        if row.provider_error_code:
-            text += " – " + _("error code %(code)s", code=row.provider_error_code)
-        lines.append(text)
-    if not item.reminders:
-        lines.append("  –")
+    verdicts = row_verdicts(item)
+    lines += [f"  {_local(row.start_at, practice)}: {verdicts[row.id].conclusion}" for row in item.reminders] or ["  –"]
     lines += ["", _("Timeline:")]
     lines += [f"  {_local(event.at, practice)} {event_line(event)}" for event in item.timeline] or ["  –"]
     return "\n".join(lines)
+
+
+def _quoted(sent: Reminder | None) -> str:
+    if sent is None:
+        return "–"
+    return f"\"{sent.body}\"" if sent.body else _("deleted after the retention period")
+
+
+def _delivery_line(sent: Reminder | None, practice: Practice) -> str:
+    """Submission and delivery of the SMS that went out, with the provider's message ID."""
+    if sent is None:
+        return "–"
+    parts = [_("submitted %(at)s, message ID %(id)s", at=_local(sent.submitted_at or sent.submit_started_at, practice),
+               id=sent.provider_message_id or "–")]
+    if sent.delivery_status:
+        parts.append(f"{status_text(sent.delivery_status, _locale())} {_local(sent.delivery_status_at, practice)}")
+    return ", ".join(parts)
 
 
 def event_line(event: AppointmentEvent) -> str:
@@ -295,16 +392,21 @@ def event_line(event: AppointmentEvent) -> str:
         parts.append(_("via %(source)s", source=source_text(event.change_source)))
     if event.kind == "moved":
         parts.append(_("from %(old)s to %(new)s", old=_iso_local(data.get("from"), event), new=_iso_local(data.get("to"), event)))
-    if data.get("reason"):
-        parts.append(f"({reason_text(data['reason'], locale)})" if event.kind != "delivery_report" else f"({data['reason']})")
+    if data.get("reason") and event.kind != "delivery_report":
+        parts.append(f"({reason_text(data['reason'], locale)})")
     if data.get("due_at") and event.kind == "planned":
         parts.append(_("due %(at)s", at=_iso_local(data["due_at"], event)))
     if event.kind == "delivery_report":
         parts.append(status_text(data.get("status"), locale))
         if data.get("status_at"):
             parts.append(_iso_local(data["status_at"], event))
+        if data.get("reason") or data.get("status") in ("delivery_failed", "expired"):
+            # The provider's English reason ("unknown subscriber") in the reader's words.
+            parts.append(f"({explain_delivery(data.get('reason'), data.get('error_code'), locale).meaning})")
     if data.get("error_code") or data.get("code"):
         parts.append(_("error code %(code)s", code=data.get("error_code") or data.get("code")))
+    if event.kind == "failed" and data.get("code"):
+        parts.append(f"({explain_submission_error(data['code'], data.get('text'), locale).meaning})")
     if data.get("message_id") and event.kind in ("submitted", "submission_confirmed"):
         parts.append(_("message ID %(id)s", id=data["message_id"]))
     return " ".join(str(part) for part in parts)

@@ -1,6 +1,6 @@
 """GET /api/v1/lookup: the support lookup for the vendor's ticket system."""
-from datetime import datetime
-from typing import Annotated, Any
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -8,6 +8,7 @@ from .. import planning, support
 from ..access import Principal
 from ..audit import record
 from ..domain.phones import mask_phone
+from ..domain.verdict import VERDICTS
 from ..extensions import db
 from ..models import AppointmentEvent, Reminder
 from .core import Problem, current_principal, operation
@@ -74,7 +75,14 @@ class LookupPatient(BaseModel):
     sms_consent: bool
 
 
+Verdict = Literal[VERDICTS]
+
+
 class LookupAppointment(BaseModel):
+    verdict: Verdict = Field(description="what became of the appointment's SMS")
+    sent_before_change: bool = Field(description="true when the SMS went out before the appointment was moved "
+                                                 "or cancelled")
+    conclusion: str = Field(description="the answer to the ticket in one sentence, in the caller's language")
     id: int
     external_id: str
     practice: str
@@ -138,7 +146,8 @@ def _phone(number: str | None, reveal: bool) -> str | None:
 def _appointment(item: support.Details, reveal: bool) -> LookupAppointment:
     appointment, patient = item.appointment, item.appointment.patient
     return LookupAppointment(
-        id=appointment.id, external_id=appointment.external_id, practice=appointment.practice.slug,
+        verdict=item.verdict.verdict, sent_before_change=item.verdict.sent_before_change,
+        conclusion=item.verdict.conclusion, id=appointment.id, external_id=appointment.external_id, practice=appointment.practice.slug,
         start=planning.appointment_start(appointment), duration_minutes=appointment.duration_minutes,
         therapist=appointment.therapist, sms_reminder=appointment.sms_reminder, cancelled_at=appointment.cancelled_at,
         patient=LookupPatient(id=patient.external_id, first_name=patient.first_name, last_name=patient.last_name,

@@ -15,7 +15,7 @@ import gsm0338  # noqa: F401  registers the "gsm03.38" codec
 from babel.dates import format_date
 
 PLACEHOLDERS = (
-    "anrede", "vorname", "nachname", "wochentag", "datum", "uhrzeit",
+    "anrede", "vorname", "nachname", "name", "wochentag", "datum", "uhrzeit",
     "praxis", "praxis_telefon", "therapeut",
 )
 MAX_TEMPLATE_LENGTH = 1000
@@ -105,6 +105,7 @@ def reminder_values(*, salutation: str | None, first_name: str | None, last_name
         "anrede": clean_value(salutation),
         "vorname": clean_value(first_name),
         "nachname": clean_value(last_name),
+        "name": greeting_name(salutation, first_name, last_name),
         "wochentag": format_date(start_local, "EEEE", locale=_LOCALE),
         "datum": format_date(start_local, "dd.MM.yyyy", locale=_LOCALE),
         "uhrzeit": start_local.strftime("%H:%M"),
@@ -112,6 +113,15 @@ def reminder_values(*, salutation: str | None, first_name: str | None, last_name
         "praxis_telefon": clean_value(practice_phone),
         "therapeut": clean_value(therapist),
     }
+
+
+def greeting_name(salutation: str | None, first_name: str | None, last_name: str | None) -> str:
+    """How to address the patient: "Frau Becker" with a salutation, "Christa Becker" without.
+
+    "{anrede} {nachname}" alone greets a patient without salutation as plain "Becker".
+    """
+    first = clean_value(salutation) or clean_value(first_name)
+    return " ".join(part for part in (first, clean_value(last_name)) if part)
 
 
 def clean_value(value: str | None) -> str:

@@ -13,7 +13,7 @@ from .schedule import SEND_POLICIES, parse_clock
 
 # About 125 characters with typical values: room for long names within one SMS.
 DEFAULT_TEMPLATE = (
-    "Guten Tag {anrede} {nachname}, Ihr Termin bei {praxis}: {wochentag}, {datum}, {uhrzeit} Uhr. "
+    "Guten Tag {name}, Ihr Termin bei {praxis}: {wochentag}, {datum}, {uhrzeit} Uhr. "
     "Absagen bitte unter {praxis_telefon}."
 )
 

@@ -2,8 +2,9 @@
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from ..domain.search_keys import name_key, phone_key
 from ..extensions import db
 from .base import UTCDateTime, utcnow
 
@@ -12,7 +13,12 @@ CHANGE_SOURCES = ("calendar_drag", "clipboard_drag", "dialog", "import")
 
 class Patient(db.Model):
     __tablename__ = "patients"
-    __table_args__ = (UniqueConstraint("practice_id", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("practice_id", "external_id"),
+        # Trigram index on PostgreSQL: a word anywhere in the key is found without a scan.
+        Index("ix_patients_name_key", "name_key", postgresql_using="gin",
+              postgresql_ops={"name_key": "gin_trgm_ops"}),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)
@@ -27,12 +33,34 @@ class Patient(db.Model):
     mobile_problem: Mapped[str | None] = mapped_column(String(20))
     mobile_problem_detail: Mapped[str | None] = mapped_column(String(200))
     sms_consent: Mapped[bool] = mapped_column(default=False)
+    # Set when consent was taken back: support tells "never consented" from "withdrew".
+    consent_withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Search keys (domain.search_keys), kept in step with the names and the number.
+    name_key: Mapped[str | None] = mapped_column(String(210))
+    mobile_key: Mapped[str | None] = mapped_column(String(64), index=True)
     revision: Mapped[int] = mapped_column(default=0)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     practice: Mapped["Practice"] = relationship()
+
+    @validates("first_name", "last_name")
+    def _keep_name_key(self, key: str, value: str | None) -> str | None:
+        names = {"first_name": self.first_name, "last_name": self.last_name, key: value}
+        self.name_key = name_key(names["first_name"], names["last_name"])
+        return value
+
+    @validates("mobile_raw")
+    def _keep_mobile_key(self, key: str, value: str | None) -> str | None:
+        self.mobile_key = phone_key(value)
+        return value
+
+    @validates("sms_consent")
+    def _note_withdrawal(self, key: str, value: bool) -> bool:
+        if self.sms_consent and not value:
+            self.consent_withdrawn_at = utcnow()
+        return value
 
 
 class Appointment(db.Model):

@@ -13,8 +13,10 @@ from wtforms.fields.choices import SelectChoice
 
 from ..access import Principal
 from ..domain.inputs import page_number
+from ..domain import audit_text
 from ..domain.phones import mask_phone
 from ..domain.reasons import reason_text, status_text
+from ..domain.verdict import verdict_text
 from ..extensions import db
 from ..models import LICENCE_STATUSES
 from ..support import licence_status_text
@@ -103,6 +105,9 @@ def register_filters(app) -> None:
         mask=mask_phone,
         reason=lambda code: reason_text(code, locale_code()) if code else "",
         status=lambda code: status_text(code, locale_code()) if code else "",
+        verdict=lambda code: verdict_text(code, locale_code()) if code else "",
+        audit_sentence=lambda entry: audit_text.describe(entry.action, entry.object_key, locale_code()),
+        audit_changes=lambda entry: audit_text.changes(entry.before, entry.after, locale_code()),
         domain=domain_text,
         zone=lambda practice: effective_settings(practice)["timezone"].value,
     )

@@ -24,7 +24,7 @@ def values(**names):
 # --- templates -----------------------------------------------------------------
 
 def test_placeholders_are_the_german_names_of_the_contract():
-    assert PLACEHOLDERS == ("anrede", "vorname", "nachname", "wochentag", "datum", "uhrzeit",
+    assert PLACEHOLDERS == ("anrede", "vorname", "nachname", "name", "wochentag", "datum", "uhrzeit",
                             "praxis", "praxis_telefon", "therapeut")
 
 

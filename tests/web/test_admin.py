@@ -134,17 +134,38 @@ def test_usage_counts_per_day_and_practice(as_user, tenants, sent_reminder, make
     client = as_user(tenants["vendor"])
     page = client.get("/admin/usage?days=30").get_data(as_text=True)
     assert "<svg" in page and "polyline" in page
-    assert _practice_row(page) == ("1", "1", "1")
+    # The refusal is no submission: it stands apart, not among the failed deliveries.
+    assert _practice_row(page) == ("1", "1", "0", "0", "1", "0")
     single = client.get("/admin/usage?practice=nord-1").get_data(as_text=True)
     assert "polyline" in single
     assert client.get("/admin/usage?practice=nope").status_code == 404
 
 
-def _practice_row(page: str, name: str = "Praxis Nord") -> tuple[str, str, str]:
-    """(submitted, delivered, failed) in the per-practice table of the usage page."""
-    row = re.search(name + r"</a></td>\s*<td class=\"num\">(\d+)</td><td class=\"num\">(\d+)</td>"
-                    r"<td class=\"num\">(\d+)</td>", page)
+def _practice_row(page: str, name: str = "Praxis Nord") -> tuple[str, ...]:
+    """(submitted, delivered, delivery failed, pending, refused, outcome unknown) of the usage table."""
+    row = re.search(name + r"</a></td>\s*" + r"<td class=\"num\">(\d+)</td>" * 6, page)
     return row.groups()
+
+
+def test_usage_figures_add_up(as_user, tenants, sent_reminder, make):
+    """submitted = delivered + failed delivery + pending; refusals and unknown outcomes apart."""
+    practice = tenants["practice"]
+    patient = sent_reminder["patient"]
+    at = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=2)
+    for number, fields in enumerate([
+        {"status": "submitted", "submitted_at": at, "delivery_status": "delivery_failed"},
+        {"status": "submitted", "submitted_at": at, "delivery_status": "expired"},
+        {"status": "submitted", "submitted_at": at, "delivery_status": "sent"},
+        {"status": "submitted", "submitted_at": at},
+        {"status": "failed", "reason": "provider_error", "provider_error_code": "9"},
+        {"status": "failed", "reason": "provider_error", "provider_error_code": "outcome_unknown"},
+    ]):
+        appointment = make.appointment(patient, at + timedelta(days=3 + number))
+        db.session.add(Reminder(practice_id=practice.id, appointment=appointment, start_at=appointment.start_at,
+                                submit_started_at=at, claimed_at=at, due_at=at, **fields))
+    db.session.commit()
+    page = as_user(tenants["vendor"]).get("/admin/usage?days=30").get_data(as_text=True)
+    assert _practice_row(page) == ("5", "1", "2", "2", "1", "1")
 
 
 def test_an_old_failure_stays_on_its_day_after_a_purge(as_user, tenants, make):
@@ -162,5 +183,5 @@ def test_an_old_failure_stays_on_its_day_after_a_purge(as_user, tenants, make):
     db.session.commit()  # what the retention job does: updated_at is now today
     assert failed.updated_at.date() == datetime.now(timezone.utc).date()
     client = as_user(tenants["vendor"])
-    assert _practice_row(client.get("/admin/usage?days=7").get_data(as_text=True)) == ("0", "0", "0")
-    assert _practice_row(client.get("/admin/usage?days=30").get_data(as_text=True)) == ("0", "0", "1")
+    assert _practice_row(client.get("/admin/usage?days=7").get_data(as_text=True)) == ("0",) * 6
+    assert _practice_row(client.get("/admin/usage?days=30").get_data(as_text=True)) == ("0", "0", "0", "0", "1", "0")

@@ -142,7 +142,9 @@ def test_dialog_warns_from_80_percent_of_the_quota(as_user, tenants, sent_remind
     licence.monthly_quota = 1
     db.session.commit()
     page = as_user(tenants["admin"]).get("/settings/practices/nord-1").get_data(as_text=True)
-    assert 'id="quota"' in page and "80 % des Kontingents" in page
+    # 1 of 1 is not "80 % or more": it is the quota reached, and nothing more is sent.
+    assert 'id="quota" data-state="reached"' in page and "1 von 1 – Kontingent erreicht" in page
+    assert "80 % des Kontingents" not in page
 
 
 def test_dialog_warns_when_the_quota_is_zero_and_not_below_80_percent(as_user, tenants, sent_reminder):
@@ -156,7 +158,20 @@ def test_dialog_warns_when_the_quota_is_zero_and_not_below_80_percent(as_user, t
     licence.monthly_quota = 0
     db.session.commit()
     page = client.get("/settings/practices/nord-1").get_data(as_text=True)
-    assert 'id="quota"' in page and "80 % des Kontingents" in page
+    assert 'id="quota" data-state="reached"' in page and "Kontingent erreicht" in page
+    licence.monthly_quota = 2
+    db.session.commit()
+    page = client.get("/settings/practices/nord-1").get_data(as_text=True)
+    assert 'data-state="ok"' in page and "SMS in diesem Monat: 1 von 2<" in page
+    licence.monthly_quota = None
+    db.session.commit()
+    page = client.get("/settings/practices/nord-1").get_data(as_text=True)
+    assert "SMS in diesem Monat: 1 (unbegrenzt)" in page and "∞" not in page
+
+
+def test_a_practice_without_licence_reads_no_licence_not_zero_of_infinity(as_user, tenants):
+    page = as_user(tenants["vendor"]).get("/admin/practices/sued-1").get_data(as_text=True)
+    assert "Keine aktive Lizenz: es werden keine SMS gesendet." in page and "∞" not in page
 
 
 @pytest.mark.parametrize("used, quota, warned", [
@@ -165,3 +180,10 @@ def test_dialog_warns_when_the_quota_is_zero_and_not_below_80_percent(as_user, t
 ])
 def test_one_rule_for_the_quota_warning(used, quota, warned):
     assert quota_warning(used, quota) is warned
+
+
+def test_an_unlimited_licence_says_unlimited(as_user, tenants):
+    tenants["practice"].licence.monthly_quota = None
+    db.session.commit()
+    page = as_user(tenants["vendor"]).get("/admin/practices/nord-1").get_data(as_text=True)
+    assert "kein Kontingent: SMS unbegrenzt" in page and "SMS in diesem Monat: 0 (unbegrenzt)" in page

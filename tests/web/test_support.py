@@ -45,7 +45,8 @@ def test_appointment_page_answers_the_support_questions(as_user, tenants, sent_r
     for check in ["licence", "sms_enabled", "consent", "mobile", "appointment_tick", "program_seen", "sent_count"]:
         assert f'data-check="{check}"' in page
     assert 'id="text-sent">Frau Mustermann, wir erinnern an Ihren Termin.' in page
-    assert 'id="text-now">Guten Tag Frau Mustermann, Ihr Termin bei Praxis Nord:' in page
+    # Delivered: nothing is still to be sent, so no "would be sent now" beside what was sent.
+    assert 'id="text-now"' not in page and 'data-verdict="delivered"' in page
     assert "Checkliste:" in page and "mb-msg-4711" in page
     assert "+491701234567" not in page
 
@@ -105,7 +106,9 @@ def test_ticket_summary_names_no_patient_and_masks_the_number(as_user, tenants, 
     page = as_user(tenants["support"]).get(f"/support/appointments/{sent_reminder['appointment'].id}")
     summary = page.get_data(as_text=True).split('id="summary">')[1].split("</pre>")[0]
     assert "Patient: ID P-77 im Praxisprogramm, Handy +49 170 ****567" in summary
-    assert "Mustermann" not in summary.split("Erinnerungen:")[0]
+    # The name appears only inside the SMS text, quoted as it was sent.
+    text_line = next(line for line in summary.splitlines() if line.startswith("Gesendeter Text:"))
+    assert "Mustermann" not in summary.replace(text_line, "").split("Erinnerungen:")[0]
 
 
 def test_pages_in_english(as_user, tenants, sent_reminder):

@@ -1,4 +1,4 @@
-"""SMS figures per day (submitted, delivered, failed) and the chart drawn as inline SVG."""
+"""SMS figures per day (submitted = delivered + failed delivery + pending; refused and unknown apart) and the chart."""
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -7,18 +7,30 @@ from sqlalchemy import func, or_, select
 from ... import sending
 from ...access import Principal, practice_condition
 from ...extensions import db
+from ...domain.verdict import OUTCOME_UNKNOWN
 from ...models import Practice, Reminder
+from ...practices import licence_active
 
-SERIES = ("submitted", "delivered", "failed")
+# Every submitted SMS is delivered, failed in delivery or still pending, counted by the day it was
+# submitted, so submitted = delivered + delivery_failed + pending holds per day and in total.
+# Refusals (never accepted) and unknown outcomes are no submissions: they stand apart.
+SERIES = ("delivered", "delivery_failed", "pending", "refused", "outcome_unknown")
+CHART_SERIES = ("submitted", "delivered", "delivery_failed")
 FAILED_DELIVERY = ("delivery_failed", "expired")
 
 
 @dataclass
 class Day:
     day: date
-    submitted: int = 0
     delivered: int = 0
-    failed: int = 0
+    delivery_failed: int = 0
+    pending: int = 0
+    refused: int = 0
+    outcome_unknown: int = 0
+
+    @property
+    def submitted(self) -> int:
+        return self.delivered + self.delivery_failed + self.pending
 
 
 def _since(days: int) -> datetime:
@@ -39,20 +51,24 @@ def _counts(principal: Principal, column, since: datetime, *conditions, practice
 
 
 def _queries(principal: Principal, since: datetime, **options):
-    # When the failure happened; never updated_at, which purge and erasure bump years later.
-    failed_at = func.coalesce(Reminder.delivery_status_at, Reminder.submit_started_at, Reminder.claimed_at,
-                              Reminder.due_at)
+    # When the refusal happened; never updated_at, which purge and erasure bump years later.
+    refused_at = func.coalesce(Reminder.submit_started_at, Reminder.claimed_at, Reminder.due_at)
+    submitted = (Reminder.submitted_at, since, Reminder.status == "submitted")
+    failed = Reminder.status == "failed"
+    unknown = Reminder.provider_error_code == OUTCOME_UNKNOWN
     return {
-        "submitted": _counts(principal, Reminder.submitted_at, since, **options),
-        "delivered": _counts(principal, Reminder.delivered_at, since, Reminder.delivery_status == "delivered",
-                             **options),
-        "failed": _counts(principal, failed_at, since, or_(Reminder.status == "failed",
-                                                           Reminder.delivery_status.in_(FAILED_DELIVERY)), **options),
+        "delivered": _counts(principal, *submitted, Reminder.delivery_status == "delivered", **options),
+        "delivery_failed": _counts(principal, *submitted, Reminder.delivery_status.in_(FAILED_DELIVERY), **options),
+        "pending": _counts(principal, *submitted, or_(Reminder.delivery_status.is_(None), Reminder.delivery_status
+                                                     .not_in(("delivered", *FAILED_DELIVERY))), **options),
+        "refused": _counts(principal, refused_at, since, failed,
+                           or_(Reminder.provider_error_code.is_(None), ~unknown), **options),
+        "outcome_unknown": _counts(principal, Reminder.submit_started_at, since, failed, unknown, **options),
     }
 
 
 def daily(principal: Principal, days: int, practice: Practice | None = None) -> list[Day]:
-    """One entry per day of the last `days` days (UTC), in three queries."""
+    """One entry per day of the last `days` days (UTC), in one query per series."""
     since = _since(days)
     result = {since.date() + timedelta(days=offset): Day(since.date() + timedelta(days=offset)) for offset in range(days)}
     for series, rows in _queries(principal, since, practice=practice).items():
@@ -64,19 +80,19 @@ def daily(principal: Principal, days: int, practice: Practice | None = None) -> 
 
 
 def per_practice(principal: Principal, days: int, practices: list[Practice]) -> list[dict]:
-    """Totals of the period per practice, in three queries."""
-    rows = {practice.id: {"practice": practice, **dict.fromkeys(SERIES, 0)} for practice in practices}
+    """Totals of the period per practice, in one query per series."""
+    rows = {practice.id: Day(date.today()) for practice in practices}
     for series, counts in _queries(principal, _since(days), by_practice=True).items():
         for practice_id, count in counts:
             if practice_id in rows:
-                rows[practice_id][series] = count
-    return list(rows.values())
+                setattr(rows[practice_id], series, count)
+    return [{"practice": practice, "figures": rows[practice.id]} for practice in practices]
 
 
 def chart(figures: list[Day], width: int = 900, height: int = 260) -> dict:
     """Polyline points of each series, scaled into the SVG's box, with axis labels."""
     left, bottom, top = 40, 24, 10
-    peak = max([max(day.submitted, day.delivered, day.failed) for day in figures] + [1])
+    peak = max([max(getattr(day, series) for series in CHART_SERIES) for day in figures] + [1])
     step = (width - left - 10) / max(len(figures) - 1, 1)
 
     def y(value: int) -> float:
@@ -87,7 +103,7 @@ def chart(figures: list[Day], width: int = 900, height: int = 260) -> dict:
 
     lines = {
         series: " ".join(f"{x(i)},{y(getattr(day, series))}" for i, day in enumerate(figures))
-        for series in SERIES
+        for series in CHART_SERIES
     }
     every = max(len(figures) // 10, 1)
     labels = [(x(i), day.day.strftime("%d.%m.")) for i, day in enumerate(figures) if i % every == 0]
@@ -97,7 +113,19 @@ def chart(figures: list[Day], width: int = 900, height: int = 260) -> dict:
             "points": [(x(i), day) for i, day in enumerate(figures)], "y": y}
 
 
-def quota_usage(practice: Practice) -> dict | None:
-    """SMS used this month against the quota, with the 80 % warning; None without a quota."""
+def quota_usage(practice: Practice) -> dict:
+    """SMS used this month against the quota and how to say it.
+
+    state: no_licence (nothing is sent, so no "0 of ∞"), unlimited, reached (100 %:
+    nothing more is sent), warn (from 80 %) or ok.
+    """
     used, quota = sending.quota_usage(practice)
-    return {"used": used, "quota": quota, "warn": sending.quota_warning(used, quota)}
+    if not licence_active(practice):
+        state = "no_licence"
+    elif quota is None:
+        state = "unlimited"
+    elif used >= quota:
+        state = "reached"
+    else:
+        state = "warn" if sending.quota_warning(used, quota) else "ok"
+    return {"used": used, "quota": quota, "warn": state in ("warn", "reached"), "state": state}

@@ -89,6 +89,8 @@ def _dialog(form, holder, effective_values):
         licensed=licence_active(holder) if is_practice else None, placeholders=messages.PLACEHOLDERS,
         inherited=effective(own_settings(holder.group)) if is_practice else effective(None),
         quota=quota_usage(holder) if is_practice else None,
+        without_salutation=(support.patients_without_salutation(principal(), holder.group if is_practice else holder)
+                            if "{anrede}" in effective_values["template"].value else None),
     ), status
 
 
@@ -145,6 +147,7 @@ def reminders(slug: str):
     valid = form.validate()
     page = paginate(reminder_list.reminders(principal(), practice, form.chosen(), now)) if valid else None
     return render_template("settings/reminders.html", practice=practice, page=page, form=form, now=now,
+                           verdicts=support.reminder_verdicts(page.items) if page else {},
                            zone=effective_settings(practice)["timezone"].value), 200 if valid else 422
 
 

@@ -21,12 +21,11 @@ def lookup():
     form = LookupForm(request.args)
     practices = db.session.scalars(scoped(principal(), Practice).order_by(Practice.name)).all()
     form.practice.choices = choices([("", _("All practices"))] + [(p.slug, p.name) for p in practices])
-    page, reminders = None, {}
+    page, verdicts = None, {}
     if form.validate() and form.criteria().given():
         page = paginate(support.search(principal(), form.criteria()))
-        reminders = support.reminders_by_appointment(page.items)
-    return render_template("support/lookup.html", form=form, page=page, reminders=reminders,
-                           current=planning.current_reminder)
+        verdicts = support.appointment_verdicts(page.items, support.reminders_by_appointment(page.items))
+    return render_template("support/lookup.html", form=form, page=page, verdicts=verdicts)
 
 
 @bp.get("/appointments/<int:appointment_id>")
@@ -51,6 +50,7 @@ def _appointment_page(appointment_id: int, revealed: bool):
     body_now, blocked = support.text_now(item.appointment, item.reminders)
     return render_template(
         "support/appointment.html", item=item, revealed=revealed, composed=body_now, blocked=blocked,
+        ahead=support.sending_ahead(item), verdicts=support.row_verdicts(item),
         sent=support.text_sent(item.reminders), summary=support.summary(item), event_line=support.event_line,
         current=planning.current_reminder(item.appointment, item.reminders), source_text=support.source_text,
     )
