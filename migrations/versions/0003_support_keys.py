@@ -1,7 +1,7 @@
 """support: consent withdrawal time and search keys for names and numbers
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-26 01:15:00
 
 """
@@ -12,7 +12,7 @@ from portal.domain.search_keys import name_key, phone_key
 
 # revision identifiers, used by Alembic.
 revision = '0003'
-down_revision = '0001'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 

@@ -1,5 +1,5 @@
 """GET /api/v1/lookup: the support lookup for the vendor's ticket system."""
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
