@@ -82,7 +82,8 @@ def test_posted_forms_show_the_error_and_store_nothing(as_user, tenants, ctx, fo
 
 
 SEARCHES = ["/support/?name={}", "/support/?phone={}", "/support/?practice={}", "/support/audit?action={}",
-            "/admin/practices?q={}", "/admin/usage?practice={}", "/settings/practices/nord-1/reminders?status={}"]
+            "/admin/practices?q={}", "/admin/usage?practice={}", "/settings/practices/nord-1/reminders?status={}",
+            "/settings/practices/nord-1/reminders?patient={}"]
 
 
 @pytest.mark.parametrize("search", SEARCHES)
