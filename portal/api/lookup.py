@@ -10,10 +10,16 @@ from ..audit import record
 from ..domain.phones import mask_phone
 from ..extensions import db
 from ..models import AppointmentEvent, Reminder
+from ..models.schedule import EVENT_KINDS
 from .core import Problem, current_principal, operation
+from .practice_schemas import ChangeSource, DeliveryStatus, MobileProblem, Reason, ReminderStatus
+from .schemas import named_values
 
 # No control characters: PostgreSQL refuses NUL in text, and no search needs them.
 Text = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")]
+EventKind = named_values("EventKind", EVENT_KINDS, "what happened on the appointment's timeline")
+VERDICTS = ("planned", "not_sent", "sending", "submitted", "delivered", "delivery_failed", "refused", "outcome_unknown")
+Verdict = named_values("Verdict", VERDICTS, "the answer to the ticket: what became of the appointment's reminder")
 
 
 class LookupQuery(BaseModel):
@@ -41,8 +47,8 @@ class LookupCheck(BaseModel):
 
 class LookupEvent(BaseModel):
     at: datetime
-    kind: str
-    change_source: str | None
+    kind: EventKind
+    change_source: ChangeSource | None
     reminder_id: int | None
     data: dict[str, Any] | None
 
@@ -50,8 +56,8 @@ class LookupEvent(BaseModel):
 class LookupReminder(BaseModel):
     id: int
     start_at: datetime
-    status: str
-    reason: str | None
+    status: ReminderStatus
+    reason: Reason | None
     due_at: datetime | None
     submitted_at: datetime | None
     body: str | None
@@ -60,7 +66,7 @@ class LookupReminder(BaseModel):
     segments: int | None
     message_id: str | None
     error_code: str | None
-    delivery_status: str | None
+    delivery_status: DeliveryStatus | None
     delivered_at: datetime | None
 
 
@@ -70,7 +76,7 @@ class LookupPatient(BaseModel):
     last_name: str | None
     mobile: str | None = Field(description="masked (\"+49 170 ****567\"); with `reveal=true` E.164, or the text "
                                            "as typed when it is not a valid mobile number")
-    mobile_problem: str | None
+    mobile_problem: MobileProblem | None
     sms_consent: bool
 
 

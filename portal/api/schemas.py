@@ -7,10 +7,11 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from typing_extensions import TypeAliasType
 
 from ..domain.messages import PLACEHOLDERS
 from ..domain.settings import TIMEZONES
-
+from ..models import LICENCE_STATUSES
 
 
 def _whole(value: Any) -> Any:
@@ -25,7 +26,18 @@ Text = r"^[^\x00-\x1f\x7f]*$"
 Name = Annotated[str, Field(min_length=1, max_length=200, pattern=Text)]
 # The domain rules (settings.setting_problem) check these and name the
 # problem (the unknown placeholder, say); the schema only documents them.
-TimeZone = Annotated[str, Field(max_length=64, json_schema_extra={"enum": list(TIMEZONES)})]
+# A named type becomes one schema of its own in the document, so generated
+# clients get one enum (TimeZone, LicenceStatus...) instead of a copy per field.
+TimeZone = TypeAliasType("TimeZone", Annotated[str, Field(max_length=64, json_schema_extra={"enum": list(TIMEZONES)},
+                                                          description="a canonical IANA time zone (zone.tab, or UTC)")])
+
+
+def named_values(name: str, values: tuple[str, ...], description: str) -> TypeAliasType:
+    """A fixed list of values, named so that the document and generated clients show one enum."""
+    return TypeAliasType(name, Annotated[Literal[values], Field(description=description)])  # type: ignore[valid-type]
+
+
+LicenceStatus = named_values("LicenceStatus", LICENCE_STATUSES, "active: SMS may be sent within the validity dates")
 Sender = Annotated[str, Field(max_length=17, json_schema_extra={
     "pattern": r"^(?=[A-Za-z0-9 ]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9 ]{0,9}[A-Za-z0-9])?$|^\+?[0-9]{1,17}$",
     "description": "1 to 11 letters, digits and inner spaces (at least one letter), or a phone number",
@@ -36,6 +48,7 @@ Template = Annotated[str, Field(min_length=1, max_length=1000, json_schema_extra
     + "; {{ and }} for literal braces",
 })]
 Clock = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["18:00"])]
+KeyId = Annotated[int, Field(ge=1, le=2**31 - 1, description="an API key's `id`")]
 
 
 class Strict(BaseModel):
@@ -67,14 +80,14 @@ class PracticeIn(Strict):
 
 
 class LicenceIn(Strict):
-    status: Literal["active", "suspended", "revoked"]
+    status: LicenceStatus
     valid_from: date
     valid_until: date | None = None
     monthly_quota: Annotated[WholeNumber, Field(ge=0, le=10_000_000)] | None = None
 
 
 class LicenceOut(BaseModel):
-    status: str
+    status: LicenceStatus
     valid_from: date
     valid_until: date | None
     monthly_quota: int | None
