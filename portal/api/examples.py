@@ -21,10 +21,10 @@ SETTINGS = {"settings": {
 }}
 API_KEY = {"id": 7, "prefix": "pk_3Fh9xQ", "label": "Empfang", "created_at": CREATED_AT, "last_used_at": None,
            "revoked_at": None}
-PATIENT_IN = {"first_name": "Erika", "last_name": "Mustermann", "salutation": "Frau", "mobile": "0170 1234567",
+PATIENT_IN = {"first_name": "Erika", "last_name": "Mustermann", "salutation": "Frau", "mobile": "0170 12345678",
               "sms_consent": True}
 PATIENT = {"id": "p-1001", "first_name": "Erika", "last_name": "Mustermann", "salutation": "Frau",
-           "mobile": "+4917012345678", "mobile_as_typed": "0170 1234567", "mobile_problem": None,
+           "mobile": "+4917012345678", "mobile_as_typed": "0170 12345678", "mobile_problem": None,
            "mobile_problem_detail": None, "sms_consent": True, "revision": 1, "erased": False, "created": True,
            "warnings": []}
 APPOINTMENT_IN = {"patient": "p-1001", "start": "2026-11-25T10:00:00+01:00", "duration_minutes": 30,
