@@ -104,6 +104,10 @@ class LookupResult(BaseModel):
 @operation("GET", "/lookup", summary="Support lookup: matching appointments with reminders and timeline",
            permission="read", query=LookupQuery, response=LookupResult, tag="support")
 def lookup(query: LookupQuery):
+    """The appointments matching every parameter given, latest start first, each with its reminders, timeline,
+    checklist and a summary. Phone numbers are masked unless `reveal=true`. Every lookup is audited.
+
+    :raise 403: `reveal` without the permission to see full numbers."""
     principal = current_principal()
     if query.reveal and not principal.can("reveal"):
         raise Problem(403, "reveal: you may not see full phone numbers")
