@@ -98,3 +98,11 @@ EXAMPLES: dict[type, dict] = {
     ]},
     LookupResult: {"appointments": [LOOKUP_APPOINTMENT], "more": False},
 }
+
+# Each path and query parameter with its example: what a request names.
+PARAMETERS = {
+    "group_slug": "praxen-nord", "practice_slug": "am-markt", "patient_id": "p-1001", "appointment_id": "t-5521",
+    "key_id": 7, "before": 1200, "limit": 20, "phone": "0170 12345678", "name": "Müller Erika",
+    "appointment": "t-5521", "message_id": "0b0c3d9e6f2a4e1d9a3b", "practice": "am-markt", "from": "2026-11-25",
+    "to": "2026-11-25", "reveal": False,
+}

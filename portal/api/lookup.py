@@ -13,7 +13,7 @@ from ..models import AppointmentEvent, Reminder
 from ..models.schedule import EVENT_KINDS
 from .core import Problem, current_principal, operation
 from .practice_schemas import ChangeSource, DeliveryStatus, MobileProblem, Reason, ReminderStatus
-from .schemas import named_values
+from .schemas import IsoDate, named_values
 
 # No control characters: PostgreSQL refuses NUL in text, and no search needs them.
 Text = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")]
@@ -31,8 +31,8 @@ class LookupQuery(BaseModel):
     appointment: Text | None = Field(None, description="the practice program's appointment ID, or ours")
     message_id: Text | None = Field(None, description="the provider's message ID")
     practice: Text | None = Field(None, description="a practice slug")
-    date_from: date | None = Field(None, alias="from", description="first day of the appointment start (Europe/Berlin)")
-    date_to: date | None = Field(None, alias="to", description="last day of the appointment start (Europe/Berlin)")
+    date_from: IsoDate | None = Field(None, alias="from", description="first day of the appointment start (Europe/Berlin)")
+    date_to: IsoDate | None = Field(None, alias="to", description="last day of the appointment start (Europe/Berlin)")
     limit: Annotated[int, Field(ge=1, le=100)] = 20
     reveal: bool = Field(False, description="true: full phone numbers instead of masked ones; each patient "
                                            "revealed is written to the audit log (`phone.reveal`)")

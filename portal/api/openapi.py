@@ -15,7 +15,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from ..access import roles_allowed
 from . import elsewhere
 from .core import OPERATIONS, bp
-from .examples import EXAMPLES
+from .examples import EXAMPLES, PARAMETERS
 from .practice_schemas import ExternalId
 from .schemas import KeyId, Slug
 
@@ -187,20 +187,34 @@ def _description(op, vendor_only: bool) -> str:
     who = "Vendor only: a personal token of a vendor_admin." if vendor_only else (
         "A practice API key." if op.permission == "practice_sync"
         else "A personal token of: " + ", ".join(roles_allowed(op.permission)) + ".")
-    return "\n\n".join(part for part in (op.description, who) if part)
+    # The docstrings' ":raise 404: why" lines, as a list the reader sees.
+    described = re.sub(r"^:raise (\d+):", r"- \1:", op.description, flags=re.MULTILINE)
+    return "\n\n".join(part for part in (described, who) if part)
 
 
 def _parameters(op, schemas: dict) -> list[dict]:
     parameters = [
-        {"name": name, "in": "path", "required": True, "schema": _plain(TypeAdapter(PATH_PARAMETERS[name]).json_schema())}
+        {"name": name, "in": "path", "required": True, "schema": _plain(TypeAdapter(PATH_PARAMETERS[name]).json_schema()),
+         "example": PARAMETERS[name]}
         for name in re.findall(r"\{(\w+)\}", op.path)
     ]
     if op.query:
         schema = schemas[op.query.__name__]
         for name, prop in schema.get("properties", {}).items():
-            parameters.append({"name": name, "in": "query", "required": name in schema.get("required", []),
-                               "schema": _plain(prop)})
+            parameter = {"name": name, "in": "query", "required": name in schema.get("required", []),
+                         "schema": _query_value(prop), "example": PARAMETERS[name]}
+            if "description" in prop:
+                parameter["description"] = prop["description"]
+            parameters.append(parameter)
     return parameters
+
+
+def _query_value(prop: dict) -> dict:
+    """A query parameter is sent or left out, never null: the value's schema without the null branch."""
+    values = [branch for branch in prop.get("anyOf", [prop]) if branch.get("type") != "null"]
+    schema = {**prop, **values[0]} if len(values) == 1 else dict(prop)
+    return {key: value for key, value in _plain(schema).items()
+            if key not in ("anyOf", "description") and not (key == "default" and value is None)}
 
 
 def _plain(schema: dict) -> dict:

@@ -2,12 +2,12 @@
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, TypeAdapter
+from pydantic import BaseModel, Field, TypeAdapter
 
 from ..domain.phones import INVALID, MISSING
 from ..domain.reasons import REASONS
 from ..models import CHANGE_SOURCES, DELIVERY_STATUSES, REMINDER_STATUSES
-from .schemas import Strict, WholeNumber, named_values
+from .schemas import IsoDateTime, Strict, WholeNumber, named_values
 
 EXTERNAL_ID_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
 ExternalId = Annotated[str, Field(pattern=EXTERNAL_ID_PATTERN, description="the practice program's own ID")]
@@ -55,7 +55,7 @@ class PatientOut(BaseModel):
 
 class AppointmentIn(Strict):
     patient: ExternalId
-    start: AwareDatetime = Field(description="ISO 8601 with UTC offset", examples=["2026-11-25T10:00:00+01:00"])
+    start: IsoDateTime = Field(description="ISO 8601 with UTC offset", examples=["2026-11-25T10:00:00+01:00"])
     duration_minutes: Annotated[WholeNumber, Field(ge=1, le=1440)] | None = None
     therapist: Text100 | None = None
     sms_reminder: bool = True

@@ -3,10 +3,11 @@
 They are the validation and the OpenAPI document at once: unknown fields
 are refused, types are strict, strings are bounded.
 """
+import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, Strict
 from typing_extensions import TypeAliasType
 
 from ..domain.messages import PLACEHOLDERS
@@ -20,6 +21,21 @@ def _whole(value: Any) -> Any:
 
 
 WholeNumber = Annotated[int, BeforeValidator(_whole)]
+
+
+def _written_as(pattern: str, shape: str):
+    """pydantic also reads "0" or "1700000000" as a date or time (seconds since 1970); the document says ISO 8601."""
+    def check(value: Any) -> Any:
+        if isinstance(value, date) or (isinstance(value, str) and re.match(pattern, value)):
+            return value
+        raise ValueError(f"must be {shape}")
+    return BeforeValidator(check)
+
+
+# Strict(False): after the check, pydantic parses the text itself (strict mode takes no text for a date).
+IsoDate = Annotated[date, Strict(False), _written_as(r"\d{4}-\d\d-\d\d$", "a date as YYYY-MM-DD")]
+IsoDateTime = Annotated[AwareDatetime, Strict(False),
+                        _written_as(r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d", "ISO 8601 with a UTC offset")]
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$", description="lowercase letters, digits and inner dashes", max_length=64)]
 # Printable text: control characters have no place in a name and break SMS and logs.
 Text = r"^[^\x00-\x1f\x7f]*$"
@@ -81,8 +97,8 @@ class PracticeIn(Strict):
 
 class LicenceIn(Strict):
     status: LicenceStatus
-    valid_from: date
-    valid_until: date | None = None
+    valid_from: IsoDate
+    valid_until: IsoDate | None = None
     monthly_quota: Annotated[WholeNumber, Field(ge=0, le=10_000_000)] | None = None
 
 

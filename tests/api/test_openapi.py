@@ -224,3 +224,18 @@ def test_a_method_the_path_does_not_take_is_405_naming_the_allowed_ones(client):
     assert answer.status_code == 405
     assert answer.mimetype == "application/problem+json"
     assert set(answer.headers["Allow"].replace(" ", "").split(",")) >= {"GET", "POST"}
+
+
+def test_dates_and_times_are_refused_unless_written_as_the_document_says(api, make):
+    """Found by the negative run: pydantic read "0" as 1 January 1970, and "1700000000" as a time."""
+    practice = make.licensed_practice(slug="am-markt")
+    vendor, program = api(make.token(make.user("vendor_admin"))), api(make.practice_key(practice))
+    licence = vendor.put("/practices/am-markt/licence", json={"status": "active", "valid_from": "0"})
+    assert licence.status_code == 422 and licence.json["errors"][0]["field"] == "valid_from"
+    program.put("/patients/p-1", json={"first_name": "Erika", "last_name": "Muster", "sms_consent": False})
+    for start in ("1700000000", 1700000000):
+        moved = program.put("/appointments/t-1", json={"patient": "p-1", "start": start})
+        assert moved.status_code == 422 and moved.json["errors"][0]["field"] == "start"
+    assert vendor.get("/lookup?from=0").status_code == 422
+    assert vendor.get("/lookup?from=2026-11-25").status_code == 200
+    assert program.put("/appointments/t-1", json={"patient": "p-1", "start": "2026-11-25T10:00Z"}).status_code == 200
