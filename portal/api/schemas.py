@@ -42,18 +42,9 @@ Text = r"^[^\x00-\x1f\x7f]*$"
 Name = Annotated[str, Field(min_length=1, max_length=200, pattern=Text)]
 # The domain rules (settings.setting_problem) check these and name the
 # problem (the unknown placeholder, say); the schema only documents them.
-# A named type becomes one schema of its own in the document, so generated
-# clients get one enum (TimeZone, LicenceStatus...) instead of a copy per field.
+# Named (TypeAliasType), it is one schema of its own in the document, not a copy per field.
 TimeZone = TypeAliasType("TimeZone", Annotated[str, Field(max_length=64, json_schema_extra={"enum": list(TIMEZONES)},
                                                           description="a canonical IANA time zone (zone.tab, or UTC)")])
-
-
-def named_values(name: str, values: tuple[str, ...], description: str) -> TypeAliasType:
-    """A fixed list of values, named so that the document and generated clients show one enum."""
-    return TypeAliasType(name, Annotated[Literal[values], Field(description=description)])  # type: ignore[valid-type]
-
-
-LicenceStatus = named_values("LicenceStatus", LICENCE_STATUSES, "active: SMS may be sent within the validity dates")
 Sender = Annotated[str, Field(max_length=17, json_schema_extra={
     "pattern": r"^(?=[A-Za-z0-9 ]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9 ]{0,9}[A-Za-z0-9])?$|^\+?[0-9]{1,17}$",
     "description": "1 to 11 letters, digits and inner spaces (at least one letter), or a phone number",
@@ -65,6 +56,14 @@ Template = Annotated[str, Field(min_length=1, max_length=1000, json_schema_extra
 })]
 Clock = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["18:00"])]
 KeyId = Annotated[int, Field(ge=1, le=2**31 - 1, description="an API key's `id`")]
+
+
+def named_values(name: str, values: tuple[str, ...], description: str) -> TypeAliasType:
+    """A fixed list of values, named: one schema in the document, one enum in a generated client."""
+    return TypeAliasType(name, Annotated[Literal[values], Field(description=description)])  # type: ignore[valid-type]
+
+
+LicenceStatus = named_values("LicenceStatus", LICENCE_STATUSES, "active: SMS may be sent within the validity dates")
 
 
 class Strict(BaseModel):
