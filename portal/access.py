@@ -22,6 +22,11 @@ PERMISSIONS = {
 }
 
 
+def roles_allowed(permission: str) -> list[str]:
+    """The roles (users' roles, or practice_program for a practice key) that hold `permission`."""
+    return [role for role, permissions in PERMISSIONS.items() if permission in permissions]
+
+
 @dataclass(frozen=True)
 class Principal:
     """The caller: a user (portal session or personal token) or a practice program."""

@@ -17,6 +17,7 @@ from .core import Problem, current_principal, field_error, operation
 
 @operation("GET", "/groups", summary="List the practice groups you may see", permission="read", response=s.GroupList)
 def list_groups():
+    """All practice groups in your scope, by slug: every group for the vendor's staff, your own for a group administrator."""
     groups = db.session.scalars(scoped(current_principal(), PracticeGroup).order_by(PracticeGroup.slug)).all()
     return s.GroupList(groups=[group_out(group) for group in groups])
 
@@ -24,6 +25,9 @@ def list_groups():
 @operation("POST", "/groups", summary="Create a practice group", permission="manage_tenants",
            body=s.GroupIn, response=s.GroupOut, status=201, errors=(409,))
 def create_group(body: s.GroupIn):
+    """A new, empty practice group.
+
+    :raise 409: the slug is taken."""
     with _problems():
         group = administration.create_group(current_principal(), body.slug, body.name)
     return group_out(group)
@@ -31,18 +35,26 @@ def create_group(body: s.GroupIn):
 
 @operation("GET", "/groups/{group_slug}", summary="One practice group", permission="read", response=s.GroupOut)
 def get_group(group: PracticeGroup):
+    """The group and the slugs of its practices.
+
+    :raise 404: no such group in your scope."""
     return group_out(group)
 
 
 @operation("GET", "/groups/{group_slug}/settings", summary="The group's settings and where each comes from",
            permission="read", response=s.SettingsOut)
 def get_group_settings(group: PracticeGroup):
+    """Each inherited setting: its effective value for the group, `source` (group or default) and the group's own value."""
     return group_settings_out(group)
 
 
 @operation("PATCH", "/groups/{group_slug}/settings", summary="Override or inherit the group's settings",
            permission="write_settings", body=s.GroupSettingsIn, response=s.SettingsOut)
 def patch_group_settings(group: PracticeGroup, body: s.GroupSettingsIn):
+    """Set the fields sent; null inherits the default again. Fields not sent stay as they are; the group's practices
+    are re-planned. Answers the settings as GET does.
+
+    :raise 422: naming each invalid value (an unknown placeholder in a template, say)."""
     change_settings(group, body)
     return group_settings_out(group)
 
@@ -51,6 +63,7 @@ def patch_group_settings(group: PracticeGroup, body: s.GroupSettingsIn):
 
 @operation("GET", "/practices", summary="List the practices you may see", permission="read", response=s.PracticeList)
 def list_practices():
+    """All practices in your scope, by slug, each with its licence in force."""
     practices = db.session.scalars(scoped(current_principal(), Practice).order_by(Practice.slug)).all()
     return s.PracticeList(practices=[practice_out(practice) for practice in practices])
 
@@ -58,6 +71,10 @@ def list_practices():
 @operation("POST", "/practices", summary="Create a practice in a group", permission="manage_tenants",
            body=s.PracticeIn, response=s.PracticeOut, status=201, errors=(409,))
 def create_practice(body: s.PracticeIn):
+    """A new practice in the group `group`; SMS stay off until it is licensed and `sms_enabled` is set.
+
+    :raise 404: no such group in your scope (`errors` names `group`).
+    :raise 409: the slug is taken."""
     group = db.session.scalars(scoped(current_principal(), PracticeGroup).where(PracticeGroup.slug == body.group)).first()
     if group is None:
         raise field_error(404, "group", "no such practice group")
@@ -70,18 +87,25 @@ def create_practice(body: s.PracticeIn):
 
 @operation("GET", "/practices/{practice_slug}", summary="One practice", permission="read", response=s.PracticeOut)
 def get_practice(practice: Practice):
+    """The practice, its effective time zone and its licence in force.
+
+    :raise 404: no such practice in your scope."""
     return practice_out(practice)
 
 
 @operation("GET", "/practices/{practice_slug}/settings", summary="Effective settings and where each comes from",
            permission="read", response=s.SettingsOut)
 def get_practice_settings(practice: Practice):
+    """Each setting's effective value, `source` (practice, group or default) and the practice's own value."""
     return practice_settings_out(practice)
 
 
 @operation("PATCH", "/practices/{practice_slug}/settings", summary="Override or inherit the practice's settings",
            permission="write_settings", body=s.PracticeSettingsIn, response=s.SettingsOut)
 def patch_practice_settings(practice: Practice, body: s.PracticeSettingsIn):
+    """Set the fields sent; null inherits from the group again. The practice's reminders are re-planned.
+
+    :raise 422: naming each invalid value, or `sms_enabled` without an active licence."""
     change_settings(practice, body)
     return practice_settings_out(practice)
 
@@ -91,6 +115,7 @@ def patch_practice_settings(practice: Practice, body: s.PracticeSettingsIn):
 @operation("GET", "/practices/{practice_slug}/licence", summary="The licence in force and its full history",
            permission="read", response=s.LicenceHistory)
 def get_licence(practice: Practice):
+    """The licence in force (null without one) and every licence granted, newest first."""
     history = [licence_out(licence) for licence in practice.licences]
     return s.LicenceHistory(current=history[0] if history else None, history=history)
 
@@ -98,6 +123,10 @@ def get_licence(practice: Practice):
 @operation("PUT", "/practices/{practice_slug}/licence", summary="Grant, extend, suspend or revoke the licence",
            permission="manage_licences", body=s.LicenceIn, response=s.LicenceOut)
 def put_licence(practice: Practice, body: s.LicenceIn):
+    """A new licence from `valid_from`; the previous ones stay in the history, and the practice's reminders
+    are re-planned (no SMS without an active licence).
+
+    :raise 422: `valid_until` before `valid_from`."""
     with _problems():
         licence = administration.change_licence(current_principal(), practice, **body.model_dump())
     return licence_out(licence)
@@ -108,6 +137,7 @@ def put_licence(practice: Practice, body: s.LicenceIn):
 @operation("GET", "/practices/{practice_slug}/api-keys", summary="The practice's API keys (without the keys)",
            permission="read", response=s.ApiKeyList)
 def list_api_keys(practice: Practice):
+    """The practice's API keys, newest first: prefix, label and use, never the key itself."""
     keys = db.session.scalars(
         scoped(current_principal(), PracticeApiKey)
         .where(PracticeApiKey.practice_id == practice.id)
@@ -119,6 +149,7 @@ def list_api_keys(practice: Practice):
 @operation("POST", "/practices/{practice_slug}/api-keys", summary="Issue an API key; it is shown only once",
            permission="manage_keys", body=s.ApiKeyIn, response=s.ApiKeyCreated, status=201)
 def create_api_key(practice: Practice, body: s.ApiKeyIn):
+    """A new key for the practice program; `key` is in this answer only and cannot be shown again."""
     key, secret = administration.issue_key(current_principal(), practice, body.label)
     return s.ApiKeyCreated(key=secret, **s.ApiKeyOut.model_validate(key, from_attributes=True).model_dump())
 
@@ -126,6 +157,9 @@ def create_api_key(practice: Practice, body: s.ApiKeyIn):
 @operation("DELETE", "/practices/{practice_slug}/api-keys/{key_id}", summary="Revoke an API key",
            permission="manage_keys", status=204)
 def revoke_api_key(practice: Practice, key_id: str):
+    """The key stops working at once.
+
+    :raise 404: no such key of this practice."""
     key = db.session.scalars(
         scoped(current_principal(), PracticeApiKey).where(
             PracticeApiKey.practice_id == practice.id, PracticeApiKey.id == _int_id(key_id)
@@ -141,6 +175,7 @@ def revoke_api_key(practice: Practice, key_id: str):
 @operation("GET", "/audit", summary="The audit log, newest first", permission="read", query=s.AuditQuery,
            response=s.AuditPage)
 def list_audit(query: s.AuditQuery):
+    """Every change and every lookup in your scope, newest first; page on with `before=next_before`."""
     statement = select(AuditEntry).where(group_condition(current_principal(), AuditEntry.group_id))
     if query.before:
         statement = statement.where(AuditEntry.id < query.before)

@@ -7,6 +7,7 @@ resolves the practice group or practice in the path through the scoped
 lookups (404 outside the caller's scope), checks the permission (403),
 parses the body (400/422) and serialises the response.
 """
+import inspect
 import re
 from dataclasses import dataclass, field
 from functools import wraps
@@ -62,9 +63,15 @@ def _http_error(error: HTTPException):
 
 
 def api_error_for_app(error: HTTPException):
-    """Errors raised before a blueprint matched (404, 405, 413) under /api/ also as problem+json."""
+    """Errors raised before a blueprint matched (404, 405, 413) under /api/ also as problem+json.
+
+    A 405 keeps its `Allow` header, which names the methods the path takes.
+    """
     if request.path.startswith(bp.url_prefix + "/"):
-        return problem_response(error.code or 500, error.description or "")
+        response = problem_response(error.code or 500, error.description or "")
+        if "Allow" in dict(error.get_headers()):
+            response.headers["Allow"] = dict(error.get_headers())["Allow"]
+        return response
     return error
 
 
@@ -81,6 +88,13 @@ class Operation:
     tags: list[str] = field(default_factory=list)
     errors: tuple[int, ...] = ()
     body_required: bool = True
+    name: str = ""  # the view's name, e.g. create_group: the document's operationId createGroup
+    description: str = ""  # the view's docstring
+
+    @property
+    def operation_id(self) -> str:
+        first, *rest = self.name.split("_")
+        return first + "".join(word.capitalize() for word in rest)
 
 
 OPERATIONS: list[Operation] = []
@@ -112,6 +126,8 @@ def operation(
     OPERATIONS.append(op)
 
     def decorator(view: Callable) -> Callable:
+        op.name, op.description = view.__name__, inspect.getdoc(view) or ""
+
         @wraps(view)
         def endpoint(**path_args: str):
             g.principal = _authenticate()

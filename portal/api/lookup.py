@@ -11,10 +11,14 @@ from ..domain.phones import mask_phone
 from ..domain.verdict import VERDICTS
 from ..extensions import db
 from ..models import AppointmentEvent, Reminder
+from ..models.schedule import EVENT_KINDS
 from .core import Problem, current_principal, operation
-from .schemas import Day, text
+from .practice_schemas import ChangeSource, DeliveryStatus, MobileProblem, Reason, ReminderStatus
+from .schemas import Day, named_values, text
 
 Text = text(100, min_length=1)
+EventKind = named_values("EventKind", EVENT_KINDS, "what happened on the appointment's timeline")
+Verdict = named_values("Verdict", VERDICTS, "the answer to the ticket: what became of the appointment's reminder")
 
 
 class LookupQuery(BaseModel):
@@ -42,8 +46,8 @@ class LookupCheck(BaseModel):
 
 class LookupEvent(BaseModel):
     at: datetime
-    kind: str
-    change_source: str | None
+    kind: EventKind
+    change_source: ChangeSource | None
     reminder_id: int | None
     data: dict[str, Any] | None
 
@@ -51,8 +55,8 @@ class LookupEvent(BaseModel):
 class LookupReminder(BaseModel):
     id: int
     start_at: datetime
-    status: str
-    reason: str | None
+    status: ReminderStatus
+    reason: Reason | None
     due_at: datetime | None
     submitted_at: datetime | None
     body: str | None
@@ -61,7 +65,7 @@ class LookupReminder(BaseModel):
     segments: int | None
     message_id: str | None
     error_code: str | None
-    delivery_status: str | None
+    delivery_status: DeliveryStatus | None
     delivered_at: datetime | None
 
 
@@ -71,11 +75,9 @@ class LookupPatient(BaseModel):
     last_name: str | None
     mobile: str | None = Field(description="masked (\"+49 170 ****567\"); with `reveal=true` E.164, or the text "
                                            "as typed when it is not a valid mobile number")
-    mobile_problem: str | None
+    mobile_problem: MobileProblem | None
     sms_consent: bool
 
-
-Verdict = Literal[VERDICTS]
 
 
 class LookupAppointment(BaseModel):
@@ -106,6 +108,10 @@ class LookupResult(BaseModel):
 @operation("GET", "/lookup", summary="Support lookup: matching appointments with reminders and timeline",
            permission="read", query=LookupQuery, response=LookupResult, tag="support")
 def lookup(query: LookupQuery):
+    """The appointments matching every parameter given, latest start first, each with its reminders, timeline,
+    checklist and a summary. Phone numbers are masked unless `reveal=true`. Every lookup is audited.
+
+    :raise 403: `reveal` without the permission to see full numbers."""
     principal = current_principal()
     if query.reveal and not principal.can("reveal"):
         raise Problem(403, "reveal: you may not see full phone numbers")

@@ -74,6 +74,11 @@ def seen() -> Practice:
 @operation("PUT", "/patients/{patient_id}", summary="Create or update a patient", permission="practice_sync",
            tag=TAG, body=ps.PatientIn, response=ps.PatientOut, errors=(409,))
 def put_patient(patient_id: str, body: ps.PatientIn):
+    """Create or replace the patient with the program's ID; their reminders are re-planned. A missing or
+    invalid mobile number is kept as typed and answered in `warnings` (no SMS then), not refused.
+
+    :raise 409: `revision` lower than the stored one.
+    :raise 422: a malformed ID or invalid fields."""
     key = external_id(patient_id)
     result = applied(lambda practice, now: sync.put_patient(practice, key, body.model_dump(), now))
     return patient_out(result.patient, result.created, result.warnings)
@@ -82,6 +87,11 @@ def put_patient(patient_id: str, body: ps.PatientIn):
 @operation("DELETE", "/patients/{patient_id}", summary="Erase a patient's personal data and cancel their reminders",
            permission="practice_sync", tag=TAG, status=204)
 def delete_patient(patient_id: str):
+    """Erase the patient's personal data, and the texts and numbers already sent to them, and cancel their
+    reminders; what stays is kept for counts only.
+
+    :raise 404: no such patient.
+    :raise 422: a malformed ID."""
     key = external_id(patient_id)
     applied(lambda practice, now: sync.erase_patient(practice, key, now))
 
@@ -91,6 +101,11 @@ def delete_patient(patient_id: str):
 @operation("PUT", "/appointments/{appointment_id}", summary="Create, update, move or restore an appointment",
            permission="practice_sync", tag=TAG, body=ps.AppointmentIn, response=ps.AppointmentOut, errors=(409,))
 def put_appointment(appointment_id: str, body: ps.AppointmentIn):
+    """Create, update, move or restore the appointment with the program's ID; its reminder is re-planned
+    in the same request and answered in `reminder`.
+
+    :raise 409: `revision` lower than the stored one.
+    :raise 422: a malformed ID, invalid fields, or an unknown `patient`."""
     key = external_id(appointment_id)
     result = applied(lambda practice, now: sync.put_appointment(practice, key, body.model_dump(), now))
     return appointment_out(result.appointment, result.reminder, result.created, result.warnings)
@@ -100,6 +115,10 @@ def put_appointment(appointment_id: str, body: ps.AppointmentIn):
            summary="Cancel an appointment; optional body {change_source}", permission="practice_sync", tag=TAG,
            status=204, body=ps.CancelIn, body_required=False)
 def delete_appointment(appointment_id: str, body: ps.CancelIn):
+    """Cancel the appointment and its reminder; `change_source` says how it was done, for support.
+
+    :raise 404: no such appointment.
+    :raise 422: a malformed ID."""
     key = external_id(appointment_id)
     applied(lambda practice, now: sync.cancel_appointment(practice, key, now, body.change_source))
 
@@ -107,6 +126,10 @@ def delete_appointment(appointment_id: str, body: ps.CancelIn):
 @operation("GET", "/appointments/{appointment_id}", summary="An appointment and its current reminder",
            permission="practice_sync", tag=TAG, response=ps.AppointmentOut)
 def get_appointment(appointment_id: str):
+    """The appointment and its current reminder: status, reason, due time, text, recipient and delivery.
+
+    :raise 404: no such appointment.
+    :raise 422: a malformed ID."""
     key = external_id(appointment_id)
     seen()
     appointment = get_or_404(current_principal(), Appointment, Appointment.external_id == key,
@@ -119,6 +142,10 @@ def get_appointment(appointment_id: str):
 @operation("POST", "/sync", summary="Apply up to 1,000 operations in order, each on its own",
            permission="practice_sync", tag=TAG, body=ps.SyncIn, response=ps.SyncOut)
 def post_sync(body: ps.SyncIn):
+    """Apply up to 1,000 operations in order, each in a transaction of its own, as the single endpoints would.
+    Each gets a result with the status the single endpoint would have answered; an invalid or refused one
+    changes nothing and the others still apply. The request as a whole is refused only when it is not an
+    object with 1 to 1,000 operations."""
     now = utcnow()
     results = [sync_one(index, raw, now) for index, raw in enumerate(body.operations)]
     failed = sum(1 for result in results if result.status >= 400)
@@ -195,6 +222,7 @@ SYNC_OPERATIONS = {
 @operation("GET", "/settings", summary="The practice's effective settings and where each comes from",
            permission="practice_sync", tag=TAG, response=s.SettingsOut)
 def get_settings():
+    """The practice's effective settings and where each comes from, as the vendor sees them."""
     return practice_settings_out(seen())
 
 

@@ -2,15 +2,22 @@
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, TypeAdapter
 
-from ..models import CHANGE_SOURCES
-from .schemas import Moment, Strict, WholeNumber, text
+from ..domain.phones import INVALID, MISSING
+from ..domain.reasons import REASONS
+from ..models import CHANGE_SOURCES, DELIVERY_STATUSES, REMINDER_STATUSES
+from .schemas import Moment, Strict, WholeNumber, named_values, text
 
 EXTERNAL_ID_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
 ExternalId = Annotated[str, Field(pattern=EXTERNAL_ID_PATTERN, description="the practice program's own ID")]
 Text100 = text(100)
-ChangeSource = Literal[CHANGE_SOURCES]  # type: ignore[valid-type]
+ChangeSource = named_values("ChangeSource", CHANGE_SOURCES, "how the change was made in the practice program")
+ReminderStatus = named_values("ReminderStatus", REMINDER_STATUSES, "where the reminder stands")
+Reason = named_values("Reason", tuple(REASONS), "why a reminder was skipped, cancelled or failed")
+DeliveryStatus = named_values("DeliveryStatus", DELIVERY_STATUSES,
+                              "the provider's latest delivery report; null until the first one")
+MobileProblem = named_values("MobileProblem", (MISSING, INVALID), "why no SMS can go to this patient's mobile")
 Revision = Annotated[WholeNumber, Field(ge=0, le=2**31 - 1, description="refused with 409 when lower than the stored one")]
 MAX_OPERATIONS = 1000
 
@@ -37,7 +44,7 @@ class PatientOut(BaseModel):
     salutation: str | None
     mobile: str | None = Field(description="E.164, null when missing or invalid")
     mobile_as_typed: str | None
-    mobile_problem: str | None = Field(description="missing_mobile or invalid_mobile")
+    mobile_problem: MobileProblem | None
     mobile_problem_detail: str | None
     sms_consent: bool
     revision: int
@@ -61,15 +68,15 @@ class CancelIn(Strict):
 
 
 class ReminderOut(BaseModel):
-    status: str
-    reason: str | None
+    status: ReminderStatus
+    reason: Reason | None
     reason_text: str | None = Field(description="the reason in German")
     start_at: datetime
     due_at: datetime | None
     submitted_at: datetime | None
     body: str | None
     recipient: str | None
-    delivery_status: str | None
+    delivery_status: DeliveryStatus | None
     delivered_at: datetime | None
 
 
@@ -94,9 +101,57 @@ class SyncOperation(Strict):
     data: dict[str, Any] | None = None
 
 
+class PutPatient(Strict):
+    """PUT /patients/{id} as one operation."""
+
+    op: Literal["put_patient"]
+    id: ExternalId
+    data: PatientIn
+
+
+class DeletePatient(Strict):
+    """DELETE /patients/{id} as one operation; it takes no data."""
+
+    op: Literal["delete_patient"]
+    id: ExternalId
+
+
+class PutAppointment(Strict):
+    """PUT /appointments/{id} as one operation."""
+
+    op: Literal["put_appointment"]
+    id: ExternalId
+    data: AppointmentIn
+
+
+class DeleteAppointment(Strict):
+    """DELETE /appointments/{id} as one operation."""
+
+    op: Literal["delete_appointment"]
+    id: ExternalId
+    data: CancelIn | None = None
+
+
+class DocumentedAs:
+    """Annotation: the document shows `documented`, while validation keeps the annotated type."""
+
+    def __init__(self, documented: Any):
+        self.adapter = TypeAdapter(documented)
+
+    def __get_pydantic_json_schema__(self, core_schema, handler):
+        return handler(self.adapter.core_schema)
+
+
+TypedOperation = Annotated[PutPatient | DeletePatient | PutAppointment | DeleteAppointment, Field(discriminator="op")]
+OPERATIONS_DESCRIPTION = (
+    "applied in order, each one on its own: the server checks each operation by itself, so an invalid one "
+    "(an unknown `op`, a bad `id`, invalid `data`) gets its own result with status 422 and the others still apply"
+)
+
+
 class SyncIn(Strict):
-    operations: Annotated[list[Any], Field(min_length=1, max_length=MAX_OPERATIONS,
-                                           description="applied in order; each one on its own")]
+    operations: Annotated[list[Any], Field(min_length=1, max_length=MAX_OPERATIONS, description=OPERATIONS_DESCRIPTION),
+                          DocumentedAs(Annotated[list[TypedOperation], Field(min_length=1, max_length=MAX_OPERATIONS)])]
 
 
 class FieldError(BaseModel):
@@ -112,7 +167,8 @@ class SyncResult(BaseModel):
     detail: str | None = None
     errors: list[FieldError] = []
     warnings: list[ApiWarning] = []
-    result: dict[str, Any] | None = None
+    result: PatientOut | AppointmentOut | None = Field(
+        None, description="for a put: the patient or appointment, as the single endpoint answers it")
 
 
 class SyncOut(BaseModel):

@@ -3,16 +3,19 @@
 They are the validation and the OpenAPI document at once: unknown fields
 are refused, types are strict, strings are bounded.
 """
+import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import Strict as StrictParsing
 from pydantic_core import PydanticCustomError
+from typing_extensions import TypeAliasType
 
 from ..domain.inputs import CONTROLS, LINE_PATTERN, OUT_OF_RANGE, TEXT_PATTERN, YEAR_PATTERN, day_in_range, text_problem
 from ..domain.messages import PLACEHOLDERS
 from ..domain.settings import TIMEZONES
-
+from ..models import LICENCE_STATUSES
 
 def _line(value: str) -> str:
     if problem := text_problem(value):
@@ -39,10 +42,6 @@ def _in_range(value: date) -> date:
     return value
 
 
-# Dates and times bounded where they are parsed: no overflow in due-time or day arithmetic.
-Day = Annotated[date, AfterValidator(_in_range), Field(json_schema_extra={"pattern": YEAR_PATTERN})]
-Moment = Annotated[AwareDatetime, AfterValidator(_in_range), Field(json_schema_extra={"pattern": YEAR_PATTERN})]
-
 
 def _whole(value: Any) -> Any:
     """JSON has one number type: 24.0 is the whole number 24, as JSON Schema's "integer" says."""
@@ -50,11 +49,31 @@ def _whole(value: Any) -> Any:
 
 
 WholeNumber = Annotated[int, BeforeValidator(_whole)]
+
+
+def _written_as(pattern: str, shape: str):
+    """pydantic also reads "0" or "1700000000" as a date or time (seconds since 1970); the document says ISO 8601."""
+    def check(value: Any) -> Any:
+        if isinstance(value, date) or (isinstance(value, str) and re.match(pattern, value)):
+            return value
+        raise ValueError(f"must be {shape}")
+    return BeforeValidator(check)
+
+
+# Strict(False): after the check, pydantic parses the text itself (strict mode takes no text for a date).
+IsoDate = Annotated[date, StrictParsing(False), _written_as(r"\d{4}-\d\d-\d\d$", "a date as YYYY-MM-DD")]
+IsoDateTime = Annotated[AwareDatetime, StrictParsing(False),
+                        _written_as(r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d", "ISO 8601 with a UTC offset")]
+# Dates and times bounded where they are parsed: no overflow in due-time or day arithmetic.
+Day = Annotated[IsoDate, AfterValidator(_in_range), Field(json_schema_extra={"pattern": YEAR_PATTERN})]
+Moment = Annotated[IsoDateTime, AfterValidator(_in_range), Field(json_schema_extra={"pattern": YEAR_PATTERN})]
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$", description="lowercase letters, digits and inner dashes", max_length=64)]
 Name = text(200, min_length=1)
 # The domain rules (settings.setting_problem) check these and name the
 # problem (the unknown placeholder, say); the schema only documents them.
-TimeZone = Annotated[str, Field(max_length=64, json_schema_extra={"enum": list(TIMEZONES)})]
+# Named (TypeAliasType), it is one schema of its own in the document, not a copy per field.
+TimeZone = TypeAliasType("TimeZone", Annotated[str, Field(max_length=64, json_schema_extra={"enum": list(TIMEZONES)},
+                                                          description="a canonical IANA time zone (zone.tab, or UTC)")])
 Sender = Annotated[str, Field(max_length=17, json_schema_extra={
     "pattern": r"^(?=[A-Za-z0-9 ]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9 ]{0,9}[A-Za-z0-9])?$|^\+?[0-9]{1,17}$",
     "description": "1 to 11 letters, digits and inner spaces (at least one letter), or a phone number",
@@ -65,6 +84,15 @@ Template = text(1000, min_length=1, multiline=True, **{
     + "; {{ and }} for literal braces",
 })
 Clock = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["18:00"])]
+KeyId = Annotated[int, Field(ge=1, le=2**31 - 1, description="an API key's `id`")]
+
+
+def named_values(name: str, values: tuple[str, ...], description: str) -> TypeAliasType:
+    """A fixed list of values, named: one schema in the document, one enum in a generated client."""
+    return TypeAliasType(name, Annotated[Literal[values], Field(description=description)])  # type: ignore[valid-type]
+
+
+LicenceStatus = named_values("LicenceStatus", LICENCE_STATUSES, "active: SMS may be sent within the validity dates")
 
 
 class Strict(BaseModel):
@@ -96,14 +124,14 @@ class PracticeIn(Strict):
 
 
 class LicenceIn(Strict):
-    status: Literal["active", "suspended", "revoked"]
+    status: LicenceStatus
     valid_from: Day
     valid_until: Day | None = None
     monthly_quota: Annotated[WholeNumber, Field(ge=0, le=10_000_000)] | None = None
 
 
 class LicenceOut(BaseModel):
-    status: str
+    status: LicenceStatus
     valid_from: date
     valid_until: date | None
     monthly_quota: int | None

@@ -9,6 +9,13 @@ from ..extensions import db
 from .base import UTCDateTime, utcnow
 
 CHANGE_SOURCES = ("calendar_drag", "clipboard_drag", "dialog", "import")
+# Every kind of timeline entry (see AppointmentEvent), for the API's enum.
+EVENT_KINDS = (
+    "created", "restored", "moved", "tick_changed", "patient_changed", "cancelled",
+    "planned", "skipped", "reminder_cancelled", "replanned",
+    "claimed", "send_retry", "submitted", "failed", "outcome_unknown", "submission_confirmed",
+    "delivery_report",
+)
 
 
 class Patient(db.Model):
