@@ -9,7 +9,6 @@ ID, however many workers schedule a slot, it is pending once; should one ever
 run twice, that is harmless (claims are made in the database).
 """
 import logging
-import os
 import threading
 import time
 from dataclasses import dataclass
@@ -34,9 +33,7 @@ class Periodic:
     timeout: int = 600
 
     def interval(self, config) -> int:
-        value = None
-        if self.interval_setting:
-            value = config.get(self.interval_setting) or os.environ.get(self.interval_setting)
+        value = config.get(self.interval_setting) if self.interval_setting else None
         return max(1, int(float(value or self.default_interval)))
 
 

@@ -94,18 +94,11 @@ def report_url() -> str:
     return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + STATUS_PATH
 
 
-def _timeout(config) -> tuple[float, float]:
-    """(connect, read) seconds: config MESSAGEBIRD_TIMEOUT, or the environment as "3.05,10"."""
-    value = config.get("MESSAGEBIRD_TIMEOUT") or os.environ.get("MESSAGEBIRD_TIMEOUT")
-    if isinstance(value, str):
-        value = tuple(float(part) for part in value.split(","))
-    return tuple(value) if value else provider.DEFAULT_TIMEOUT
-
-
 def provider_client():
     """One SDK client per process and endpoint: connections are reused between jobs."""
     config = current_app.config
-    key = (os.getpid(), config["MESSAGEBIRD_ENDPOINT"], config["MESSAGEBIRD_ACCESS_KEY"], _timeout(config))
+    key = (os.getpid(), config["MESSAGEBIRD_ENDPOINT"], config["MESSAGEBIRD_ACCESS_KEY"],
+           tuple(config["MESSAGEBIRD_TIMEOUT"]))
     if key not in _clients:
         _clients[key] = provider.make_client(key[1], key[2], timeout=key[3])
     return _clients[key]

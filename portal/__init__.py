@@ -18,13 +18,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     """Build the app; `test_config` overrides the environment."""
     app = Flask(__name__, instance_relative_config=True)
     os.makedirs(app.instance_path, exist_ok=True)
-    app.config.from_mapping(config.from_environment(app.instance_path))
+    settings, problems = config.load(app.instance_path)
+    app.config.from_mapping(settings)
     if test_config:
         app.config.from_mapping(test_config)
-    if not app.config["SECRET_KEY"]:
-        raise RuntimeError("SECRET_KEY must be set outside development")
+    problems += config.missing(app.config)
+    if problems and not config.check_requested():
+        raise config.Invalid(problems)
+    app.config["CONFIG_PROBLEMS"] = problems  # shown by `flask config check`
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}, "hide_parameters": True}
 
     if app.config["PROXY_HOPS"]:
         hops = app.config["PROXY_HOPS"]
