@@ -1,10 +1,12 @@
 """Commands for the worker side: `worker`, `reminders dispatch`, `reminders purge`."""
+
 import logging
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+log = logging.getLogger(__name__)
 reminders = click.Group("reminders", help="Send reminders.")
 
 
@@ -40,7 +42,6 @@ def worker_command(burst: bool, queue_names: str | None, no_schedule: bool) -> N
 
     from .schedule import Keeper, ensure_all
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     config = current_app.config
     owned = _embedded_redis(config)
     connection = queues.connection()
@@ -70,7 +71,7 @@ def _embedded_redis(config):
 
     if not config.get("EMBEDDED_REDIS") or queues.is_running(config["REDIS_URL"]):
         return None
-    click.echo("no embedded Redis running: starting one (it stops with this worker)", err=True)
+    log.warning("no embedded Redis running: starting one (it stops with this worker)")
     return queues.start_embedded(config["REDIS_URL"])
 
 

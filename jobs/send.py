@@ -12,7 +12,7 @@ from datetime import datetime
 from flask import current_app
 from rq import get_current_job
 
-from portal import sending
+from portal import metrics, sending
 from portal.extensions import db
 from portal.models import utcnow
 from portal.domain.eligibility import status_for
@@ -72,15 +72,30 @@ def _send(client, reminder_id: int, token: str) -> str:
         validity_seconds=validity_seconds(reminder.start_at, now),
         datacoding="unicode" if composed.encoding == "UCS-2" else "plain",
     )
+    practice = reminder.practice.slug
     try:
-        accepted = provider.submit(client, submission)
+        with metrics.PROVIDER_DURATION.time():
+            accepted = provider.submit(client, submission)
     except provider.PermanentProviderError as exc:
+        metrics.PROVIDER_CALLS.labels("refused").inc()
         sending.record_failed(reminder, token, exc.code, exc.description or str(exc), utcnow())
+        log.warning("reminder %s of practice %s: refused by the provider (code %s); not resent",
+                    reminder_id, practice, exc.code)
         return "failed"
     except provider.TransientProviderError as exc:
+        code = exc.status or ("no_answer" if exc.ambiguous else "no_connection")
         if exc.ambiguous:
-            return sending.record_unknown(reminder, token, exc.text, utcnow())
-        return sending.schedule_retry(reminder, token, exc.text, exc.retry_after, utcnow())
+            metrics.PROVIDER_CALLS.labels("unknown").inc()
+            outcome = sending.record_unknown(reminder, token, exc.text, utcnow())
+            log.warning("reminder %s of practice %s: provider call without an answer (code %s): %s",
+                        reminder_id, practice, code, outcome)
+            return outcome
+        metrics.PROVIDER_CALLS.labels("unavailable").inc()
+        outcome = sending.schedule_retry(reminder, token, exc.text, exc.retry_after, utcnow())
+        log.warning("reminder %s of practice %s: provider unavailable (code %s): %s",
+                    reminder_id, practice, code, "retry later" if outcome == "retry" else "retries exhausted")
+        return outcome
+    metrics.PROVIDER_CALLS.labels("accepted").inc()
     sending.record_submitted(reminder, token, accepted.message_id, utcnow())
     return "submitted"
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
+MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 
@@ -146,6 +147,15 @@ def load(instance_path: str, environ=os.environ) -> tuple[dict, list[str]]:
             values[setting.config_key] = setting.default
     problems += _production_problems(values)
     return _derived(values, Path(instance_path)), problems
+
+
+def read(name: str, environ=os.environ):
+    """One setting parsed, or its default when unset or malformed (for code that runs before the app)."""
+    setting = next(setting for setting in SETTINGS if setting.name == name)
+    try:
+        return setting.parse(environ[name]) if environ.get(name) else setting.default
+    except ValueError:
+        return setting.default
 
 
 def _production_problems(values: dict) -> list[str]:

@@ -149,9 +149,12 @@ def sweep_unknown_outcomes(now: datetime | None = None) -> int:
                                                   "resent": False}))
     events(now, marked)
     db.session.commit()
-    for row, kind, _ in marked:
-        if kind == OUTCOME_UNKNOWN:
-            log.warning("reminder %s: submission outcome unknown (worker lost); not resent", row.id)
+    lost = [row for row, kind, _ in marked if kind == OUTCOME_UNKNOWN]
+    slugs = dict(db.session.execute(select(Practice.id, Practice.slug).where(
+        Practice.id.in_({row.practice_id for row in lost}))).tuples().all()) if lost else {}
+    for row in lost:
+        log.warning("reminder %s of practice %s: worker lost during the provider call (code %s); not resent",
+                    row.id, slugs.get(row.practice_id), OUTCOME_UNKNOWN)
     return len(marked)
 
 
@@ -268,7 +271,6 @@ def record_unknown(reminder: Reminder, token: str, error: str, now: datetime) ->
                                      Reminder.provider_message_id.is_(None)], **_unknown_values(error))
     if done:
         events(now, [(reminder, OUTCOME_UNKNOWN, {"error": error, "resent": False})])
-        log.warning("reminder %s: submission outcome unknown (%s); not resent", reminder.id, error)
         db.session.commit()
         return OUTCOME_UNKNOWN
     db.session.rollback()
