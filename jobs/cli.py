@@ -35,29 +35,27 @@ def purge_command() -> None:
 @click.option("--no-schedule", is_flag=True, help="Do not (re)schedule the periodic jobs.")
 @with_appcontext
 def worker_command(burst: bool, queue_names: str | None, no_schedule: bool) -> None:
-    """An RQ worker with the scheduler, inside the app: sends reminders, runs the periodic jobs."""
-    from rq import SimpleWorker
+    """An RQ worker with the scheduler, inside the app: sends reminders, runs the periodic jobs.
 
+    It rides out Redis outages (see `jobs.worker`).
+    """
+    from portal import metrics
     from portal import queue as queues
 
-    from .schedule import Keeper, ensure_all
+    from .schedule import Keeper
+    from .worker import run
 
     config = current_app.config
+    metrics.forget_dead_processes()
     owned = _embedded_redis(config)
     connection = queues.connection()
     names = queue_names.split(",") if queue_names else list(queues.QUEUE_NAMES)
     keeper = None
-    if not no_schedule:
-        ensure_all(connection, config)
-        if not burst:
-            keeper = Keeper(dict(config))
-            keeper.start()
-    # SimpleWorker: jobs run in this process and its app context (send jobs are
-    # batches, so a fork per job would buy nothing but cost).
-    worker = SimpleWorker([queues.queue(name, connection) for name in names], connection=connection)
+    if not no_schedule and not burst:
+        keeper = Keeper(dict(config))
+        keeper.start()
     try:
-        # rq logs every job at INFO; ours (with the job ID) are enough
-        worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")
+        run(connection, names, config, burst=burst, schedule=not no_schedule)
     finally:
         if keeper:
             keeper.stop()

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+import redis
 from flask import current_app
 from rq import Queue
 
@@ -90,8 +91,8 @@ class Keeper(threading.Thread):
         while not self.stopped.wait(self.every):
             try:
                 ensure_all(connection, self.config)
-            except Exception:  # Redis away for a moment: try again next round
-                log.exception("could not schedule the periodic jobs")
+            except (redis.RedisError, OSError) as error:  # Redis away for a moment: try again next round
+                log.warning("could not schedule the periodic jobs (%s); trying again", type(error).__name__)
 
     def stop(self) -> None:
         self.stopped.set()
