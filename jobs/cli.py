@@ -33,8 +33,10 @@ def purge_command() -> None:
 @click.option("--burst", is_flag=True, help="Work until the queues are empty, then stop.")
 @click.option("--queues", "queue_names", default=None, help="Comma-separated queues (default: all).")
 @click.option("--no-schedule", is_flag=True, help="Do not (re)schedule the periodic jobs.")
+@click.option("--metrics-port", type=int, default=None,
+              help="Serve this host's counters for Prometheus on this port (provider calls and their durations).")
 @with_appcontext
-def worker_command(burst: bool, queue_names: str | None, no_schedule: bool) -> None:
+def worker_command(burst: bool, queue_names: str | None, no_schedule: bool, metrics_port: int | None) -> None:
     """An RQ worker with the scheduler, inside the app: sends reminders, runs the periodic jobs.
 
     It rides out Redis outages (see `jobs.worker`).
@@ -47,6 +49,8 @@ def worker_command(burst: bool, queue_names: str | None, no_schedule: bool) -> N
 
     config = current_app.config
     metrics.forget_dead_processes()
+    if metrics_port:
+        metrics.serve_counters(metrics_port)
     owned = _embedded_redis(config)
     connection = queues.connection()
     names = queue_names.split(",") if queue_names else list(queues.QUEUE_NAMES)

@@ -113,7 +113,6 @@ SETTINGS = (
     Setting("MESSAGEBIRD_ACCESS_KEY", text_value, None, secret=True),
     Setting("MESSAGEBIRD_SIGNING_KEY", text_value, None, secret=True),
     Setting("MESSAGEBIRD_ENDPOINT", http_url, "https://rest.messagebird.com"),
-    Setting("MESSAGEBIRD_REPLY_NUMBER", text_value, None),
     Setting("MESSAGEBIRD_TIMEOUT", timeout, (3.05, 10.0)),
     Setting("PUBLIC_BASE_URL", http_url, "http://localhost:5000"),
     Setting("RETENTION_DAYS", whole(1), 90),

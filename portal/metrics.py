@@ -22,7 +22,8 @@ from time import perf_counter
 import redis
 
 from flask import Blueprint, Response, current_app, g, request
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest,
+                               start_http_server)
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import func, select
@@ -73,7 +74,14 @@ def metrics():
 
 
 def scrape_registry() -> CollectorRegistry:
-    """This process's counters, or all processes' of the host in multiprocess mode, plus the gauges."""
+    """The counters and the gauges."""
+    registry = counters_registry()
+    registry.register(WorkGauges())
+    return registry
+
+
+def counters_registry() -> CollectorRegistry:
+    """This process's counters, or in multiprocess mode those of every process sharing the directory."""
     directory = multiprocess_directory()
     registry = CollectorRegistry()
     if directory:
@@ -81,8 +89,15 @@ def scrape_registry() -> CollectorRegistry:
     else:
         for metric in COUNTED:
             registry.register(metric)
-    registry.register(WorkGauges())
     return registry
+
+
+def serve_counters(port: int, address: str = "0.0.0.0") -> None:
+    """A worker host's counters on http://ADDRESS:PORT/ (the portal's /metrics has the gauges).
+
+    Counters only, nothing about patients: it needs no token, like most exporters.
+    """
+    start_http_server(port, address, registry=counters_registry())
 
 
 class WorkGauges:

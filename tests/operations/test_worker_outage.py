@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import redis
+import requests
 
 from ..sending.conftest import due, portal_server, sandbox_server, sending, wait_until  # noqa: F401
 
@@ -53,8 +54,10 @@ def private_redis(tmp_path):
 
 def test_the_worker_rides_out_a_redis_outage(sending, due, private_redis, make, tmp_path):
     log = tmp_path / "worker.log"
+    metrics_port = free_port()
     with log.open("w") as sink:
-        worker = sending.flask("worker", env=sending.env(REDIS_URL=private_redis.url, DISPATCH_INTERVAL_SECONDS=1),
+        worker = sending.flask("worker", "--metrics-port", str(metrics_port),
+                               env=sending.env(REDIS_URL=private_redis.url, DISPATCH_INTERVAL_SECONDS=1),
                                stdout=sink, stderr=subprocess.STDOUT)
     try:
         [first] = due(1)
@@ -71,6 +74,9 @@ def test_the_worker_rides_out_a_redis_outage(sending, due, private_redis, make, 
         assert worker.poll() is None
         assert sorted(sending.references()) == sorted([str(first), str(second)])
         assert "could not connect to Redis" in log.read_text() or "Redis unreachable" in log.read_text()
+        # the worker host's own counters, for Prometheus
+        counters = requests.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).text
+        assert 'praxis_provider_calls_total{outcome="accepted"} 2.0' in counters
     finally:
         worker.terminate()
         worker.wait(timeout=30)
