@@ -139,9 +139,14 @@ def _begin() -> None:
     g.request_started = time.perf_counter()
 
 
+def elapsed() -> float:
+    """Seconds since this request began."""
+    return time.perf_counter() - g.get("request_started", time.perf_counter())
+
+
 def _access_line(response):
     response.headers["X-Request-ID"] = g.get("request_id") or ""
-    duration = time.perf_counter() - g.get("request_started", time.perf_counter())
+    duration = elapsed()
     # request.path: never the query string
     ACCESS.info("%s %s %s %.1fms", request.method, request.path, response.status_code, duration * 1000,
                 extra={"method": request.method, "path": request.path, "status": response.status_code,

@@ -17,11 +17,9 @@ import hmac
 import logging
 import os
 from datetime import datetime
-from time import perf_counter
 
 import redis
-
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, Response, current_app, request
 from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest,
                                start_http_server)
 from prometheus_client.core import GaugeMetricFamily
@@ -29,7 +27,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import sending
+from . import logs, sending
 from .extensions import db
 from .models import Reminder, utcnow
 
@@ -53,9 +51,7 @@ def init_app(app) -> None:
 def _count_request(response):
     endpoint = request.endpoint or "unmatched"  # not the path: unknown URLs must not make new series
     HTTP_REQUESTS.labels(request.method, endpoint, str(response.status_code)).inc()
-    started = g.get("request_started")
-    if started is not None:
-        HTTP_DURATION.labels(endpoint).observe(perf_counter() - started)
+    HTTP_DURATION.labels(endpoint).observe(logs.elapsed())
     return response
 
 

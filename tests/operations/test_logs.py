@@ -2,22 +2,24 @@
 portal (under gunicorn), a worker and a CLI command; request and job IDs; and
 never a patient's name or number, not even when the database fails."""
 import json
+import logging
 import signal
-import socket
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+import redis
 import requests
+from rq import Queue
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal.extensions import db
 from portal.models import Patient
 
 from ..conftest import SIGNING_KEY
+from . import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 NAME, SURNAME, MOBILE = "Zacharias", "Quellenfeldt", "0170 9876543"
@@ -35,12 +37,6 @@ def json_lines(text: str) -> list[dict]:
     for line in lines:
         assert {"ts", "level", "logger", "message"} <= set(line), line
     return lines
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
@@ -88,9 +84,6 @@ def test_portal_lines_are_json_with_the_request_id_echoed(gunicorn):
 
 
 def test_worker_and_cli_lines_are_json_with_the_job_id(database_url, redis_url, app):
-    from rq import Queue
-    import redis
-
     connection = redis.Redis.from_url(redis_url)
     connection.flushdb()
     job = Queue("send", connection=connection).enqueue("jobs.send.send_batch", "no-such-claim", [],
@@ -130,8 +123,6 @@ def test_no_patient_data_in_any_log_line_not_even_on_database_errors(gunicorn, m
     with pytest.raises(SQLAlchemyError) as failed:
         db.session.commit()
     db.session.rollback()
-    import logging
-
     logging.getLogger("portal").exception("could not store the patient")
 
     served = stop()

@@ -3,9 +3,10 @@ from datetime import datetime, timedelta, timezone
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from portal.extensions import db
+from portal.models import Patient, Reminder
+
 from ..sending.conftest import wait_until
-from ..sending.conftest import sending, due  # noqa: F401  (fixtures)
-from ..sending.conftest import portal_server, sandbox_server  # noqa: F401  (fixtures)
 
 
 def scrape(client, **headers) -> dict:
@@ -60,21 +61,17 @@ def test_metrics_follow_planning_and_sending(sending, make, api, client):
     assert appointment_puts >= 2
 
 
-def test_dispatch_lag_and_refusals(sending, due, client):
+def test_dispatch_lag_and_refusals(sending, due, client, caplog):
     [late] = due(1)
     with sending.app.app_context():
-        from portal.extensions import db
-        from portal.models import Reminder
-
         db.session.get(Reminder, late).due_at = datetime.now(timezone.utc) - timedelta(minutes=10)
         db.session.commit()
     assert value(scrape(client), "praxis_dispatch_lag_seconds") >= 600
     refused_before = value(scrape(client), "praxis_provider_calls_total", outcome="refused")
     with sending.app.app_context():
-        from portal.models import Patient, Reminder
-
         reminder = db.session.get(Reminder, late)
         recipient = db.session.get(Patient, reminder.appointment.patient_id).mobile_e164.lstrip("+")
+        slug = reminder.practice.slug
     sending.sandbox.set_faults(reject_recipients=[recipient])
     sending.dispatch()
     sending.work()
@@ -82,6 +79,20 @@ def test_dispatch_lag_and_refusals(sending, due, client):
     assert value(after, "praxis_provider_calls_total", outcome="refused") == refused_before + 1
     assert value(after, "praxis_reminders", status="failed") == 1
     assert value(after, "praxis_dispatch_lag_seconds") == 0
+    # one line for the operator: reminder, practice, code; not the number
+    assert f"reminder {late} of practice {slug}: refused by the provider (code 9); not resent" in caplog.text
+    assert recipient[-7:] not in caplog.text
+
+
+def test_a_retry_is_one_line_with_reminder_practice_and_code(sending, due, caplog):
+    [reminder_id] = due(1)
+    sending.sandbox.set_faults(status_sequence=[503])
+    sending.dispatch()
+    sending.work()
+    with sending.app.app_context():
+        slug = db.session.get(Reminder, reminder_id).practice.slug
+    assert f"reminder {reminder_id} of practice {slug}: provider unavailable (code 503): retry later" in caplog.text
+    assert any(record.message.startswith("dispatch cycle: 1 reminders claimed") for record in caplog.records)
 
 
 def test_metrics_need_the_token_when_one_is_set(client, app, monkeypatch):

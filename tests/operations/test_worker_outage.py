@@ -1,21 +1,14 @@
 """A worker keeps sending through a Redis outage: Redis stops, comes back empty,
 and a reminder that became due meanwhile is sent without anyone restarting the worker."""
-import socket
 import subprocess
 import time
-from datetime import datetime, timedelta, timezone
 
 import pytest
 import redis
 import requests
 
-from ..sending.conftest import due, portal_server, sandbox_server, sending, wait_until  # noqa: F401
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from ..sending.conftest import wait_until
+from . import free_port
 
 
 class PrivateRedis:
