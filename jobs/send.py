@@ -7,6 +7,7 @@ called. What happens when the outcome is not known: see `portal.sending`.
 """
 import logging
 import os
+import time
 from datetime import datetime
 
 from flask import current_app
@@ -73,11 +74,11 @@ def _send(client, reminder_id: int, token: str) -> str:
         datacoding="unicode" if composed.encoding == "UCS-2" else "plain",
     )
     practice = reminder.practice.slug
+    started = time.perf_counter()
     try:
-        with metrics.PROVIDER_DURATION.time():
-            accepted = provider.submit(client, submission)
+        accepted = provider.submit(client, submission)
     except provider.PermanentProviderError as exc:
-        metrics.PROVIDER_CALLS.labels("refused").inc()
+        metrics.provider_call("refused", started)
         sending.record_failed(reminder, token, exc.code, exc.description or str(exc), utcnow())
         log.warning("reminder %s of practice %s: refused by the provider (code %s); not resent",
                     reminder_id, practice, exc.code)
@@ -85,17 +86,17 @@ def _send(client, reminder_id: int, token: str) -> str:
     except provider.TransientProviderError as exc:
         code = exc.status or ("no_answer" if exc.ambiguous else "no_connection")
         if exc.ambiguous:
-            metrics.PROVIDER_CALLS.labels("unknown").inc()
+            metrics.provider_call("unknown", started)
             outcome = sending.record_unknown(reminder, token, exc.text, utcnow())
             log.warning("reminder %s of practice %s: provider call without an answer (code %s): %s",
                         reminder_id, practice, code, outcome)
             return outcome
-        metrics.PROVIDER_CALLS.labels("unavailable").inc()
+        metrics.provider_call("unavailable", started)
         outcome = sending.schedule_retry(reminder, token, exc.text, exc.retry_after, utcnow())
         log.warning("reminder %s of practice %s: provider unavailable (code %s): %s",
                     reminder_id, practice, code, "retry later" if outcome == "retry" else "retries exhausted")
         return outcome
-    metrics.PROVIDER_CALLS.labels("accepted").inc()
+    metrics.provider_call("accepted", started)
     sending.record_submitted(reminder, token, accepted.message_id, utcnow())
     return "submitted"
 

@@ -101,6 +101,12 @@ def database_url(text: str) -> str:
     return text
 
 
+def writable_directory(text: str) -> str:
+    if not os.path.isdir(text) or not os.access(text, os.W_OK):
+        raise ValueError(f"expected an existing directory this process may write to, got {text!r}")
+    return text
+
+
 def text_value(text: str) -> str:
     return text
 
@@ -122,6 +128,8 @@ SETTINGS = (
     Setting("LOG_FORMAT", one_of("text", "json"), "text"),
     Setting("LOG_LEVEL", one_of(*LOG_LEVELS, upper=True), "INFO"),
     Setting("METRICS_TOKEN", text_value, None, secret=True),
+    # read by prometheus-client itself; checked here so that a wrong one stops the start, not a request
+    Setting("PROMETHEUS_MULTIPROC_DIR", writable_directory, None),
     # The sending knobs (see portal.sending and the README).
     Setting("DISPATCH_INTERVAL_SECONDS", seconds, 5),
     Setting("SEND_BATCH_SIZE", whole(1), 50),  # reminders per send job

@@ -17,6 +17,7 @@ import hmac
 import logging
 import os
 from datetime import datetime
+from time import perf_counter
 
 import redis
 from flask import Blueprint, Response, current_app, request
@@ -39,13 +40,22 @@ HTTP_DURATION = Histogram("praxis_http_request_duration_seconds", "Time to answe
 DELIVERY_REPORTS = Counter("praxis_delivery_reports", "Status reports received, by what became of them",
                            ["result"])
 PROVIDER_CALLS = Counter("praxis_provider_calls", "Submissions to the SMS provider, by outcome", ["outcome"])
-PROVIDER_DURATION = Histogram("praxis_provider_call_duration_seconds", "Time the SMS provider took to answer")
+# Every metric has labels, so that importing this module writes nothing (multiprocess files
+# appear with the first value, after the settings, PROMETHEUS_MULTIPROC_DIR among them, were checked).
+PROVIDER_DURATION = Histogram("praxis_provider_call_duration_seconds", "Time the SMS provider took to answer",
+                              ["outcome"])
 COUNTED = (HTTP_REQUESTS, HTTP_DURATION, DELIVERY_REPORTS, PROVIDER_CALLS, PROVIDER_DURATION)
 
 
 def init_app(app) -> None:
     app.register_blueprint(bp)
     app.after_request(_count_request)
+
+
+def provider_call(outcome: str, started: float) -> None:
+    """One call to the SMS provider that began at `started` (perf_counter) ended with `outcome`."""
+    PROVIDER_CALLS.labels(outcome).inc()
+    PROVIDER_DURATION.labels(outcome).observe(perf_counter() - started)
 
 
 def _count_request(response):

@@ -44,11 +44,14 @@ def gunicorn(app, database_url, redis_url, tmp_path):
     """The portal under gunicorn with two workers and its access log switched on; yields (url, output)."""
     port = free_port()
     output = tmp_path / "gunicorn.log"
+    counters = tmp_path / "metrics"
+    counters.mkdir()
     with output.open("w") as sink:
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "--access-logfile", "-",
              "wsgi:app"], cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT,
-            env=environment(database_url, redis_url, LOG_LEVEL="DEBUG", PUBLIC_BASE_URL="http://127.0.0.1"))
+            env=environment(database_url, redis_url, LOG_LEVEL="DEBUG", PUBLIC_BASE_URL="http://127.0.0.1",
+                            PROMETHEUS_MULTIPROC_DIR=str(counters)))
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
@@ -81,6 +84,15 @@ def test_portal_lines_are_json_with_the_request_id_echoed(gunicorn):
         .items() <= next(line for line in access if line["path"] == "/readyz").items()
     assert any(line["request_id"] == generated for line in access)
     assert any(line["logger"].startswith("gunicorn") for line in lines)  # gunicorn's own lines too
+
+
+def test_counters_add_up_across_gunicorn_workers(gunicorn):
+    url, stop = gunicorn
+    for _ in range(20):
+        assert requests.get(url + "/readyz", headers={"Connection": "close"}, timeout=10).status_code == 200
+    scraped = requests.get(url + "/metrics", timeout=10).text
+    stop()
+    assert 'praxis_http_requests_total{endpoint="health.readyz",method="GET",status="200"} 20.0' in scraped
 
 
 def test_worker_and_cli_lines_are_json_with_the_job_id(database_url, redis_url, app):

@@ -52,7 +52,7 @@ def test_metrics_follow_planning_and_sending(sending, make, api, client):
     assert value(after, "praxis_reminders", status="planned") == 0
     assert value(after, "praxis_provider_calls_total", outcome="accepted") == \
         value(before, "praxis_provider_calls_total", outcome="accepted") + 2
-    assert value(after, "praxis_provider_call_duration_seconds_count") >= 2
+    assert value(after, "praxis_provider_call_duration_seconds_count", outcome="accepted") >= 2
     assert value(after, "praxis_rq_queue_jobs", queue="send") == 0
     assert value(after, "praxis_outcome_unknown") == 0
     appointment_puts = sum(count for (name, labels), count in after.items()

@@ -39,6 +39,7 @@ MALFORMED = [
     ("DISPATCH_INTERVAL_SECONDS", "soon"),
     ("CLAIM_STALE_SECONDS", "-5"),
     ("SEND_RETRY_BASE_SECONDS", "nan"),
+    ("PROMETHEUS_MULTIPROC_DIR", "/nonexistent/metrics"),
 ]
 
 
