@@ -151,7 +151,7 @@ def sweep_unknown_outcomes(now: datetime | None = None) -> int:
     db.session.commit()
     lost = [row for row, kind, _ in marked if kind == OUTCOME_UNKNOWN]
     slugs = dict(db.session.execute(select(Practice.id, Practice.slug).where(
-        Practice.id.in_({row.practice_id for row in lost}))).tuples().all()) if lost else {}
+        Practice.id.in_({row.practice_id for row in lost}))).all()) if lost else {}
     for row in lost:
         log.warning("reminder %s of practice %s: worker lost during the provider call (code %s); not resent",
                     row.id, slugs.get(row.practice_id), OUTCOME_UNKNOWN)
