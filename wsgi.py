@@ -1,4 +1,11 @@
 """WSGI entry point: `gunicorn wsgi:app`, `flask --app wsgi ...`."""
-from portal import create_app
+import sys
 
-app = create_app()
+from portal import config, create_app
+
+try:
+    app = create_app()
+except config.Invalid as error:
+    print(f"refusing to start: {error}", file=sys.stderr)
+    # 3 is gunicorn's "worker failed to boot": its master stops instead of restarting workers forever
+    raise SystemExit(3)

@@ -1,10 +1,12 @@
 """Commands for the worker side: `worker`, `reminders dispatch`, `reminders purge`."""
+
 import logging
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+log = logging.getLogger(__name__)
 reminders = click.Group("reminders", help="Send reminders.")
 
 
@@ -31,32 +33,33 @@ def purge_command() -> None:
 @click.option("--burst", is_flag=True, help="Work until the queues are empty, then stop.")
 @click.option("--queues", "queue_names", default=None, help="Comma-separated queues (default: all).")
 @click.option("--no-schedule", is_flag=True, help="Do not (re)schedule the periodic jobs.")
+@click.option("--metrics-port", type=int, default=None,
+              help="Serve this host's counters for Prometheus on this port (provider calls and their durations).")
 @with_appcontext
-def worker_command(burst: bool, queue_names: str | None, no_schedule: bool) -> None:
-    """An RQ worker with the scheduler, inside the app: sends reminders, runs the periodic jobs."""
-    from rq import SimpleWorker
+def worker_command(burst: bool, queue_names: str | None, no_schedule: bool, metrics_port: int | None) -> None:
+    """An RQ worker with the scheduler, inside the app: sends reminders, runs the periodic jobs.
 
+    It rides out Redis outages (see `jobs.worker`).
+    """
+    from portal import metrics
     from portal import queue as queues
 
-    from .schedule import Keeper, ensure_all
+    from .schedule import Keeper
+    from .worker import run
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     config = current_app.config
+    metrics.forget_dead_processes()
+    if metrics_port:
+        metrics.serve_counters(metrics_port)
     owned = _embedded_redis(config)
     connection = queues.connection()
     names = queue_names.split(",") if queue_names else list(queues.QUEUE_NAMES)
     keeper = None
-    if not no_schedule:
-        ensure_all(connection, config)
-        if not burst:
-            keeper = Keeper(dict(config))
-            keeper.start()
-    # SimpleWorker: jobs run in this process and its app context (send jobs are
-    # batches, so a fork per job would buy nothing but cost).
-    worker = SimpleWorker([queues.queue(name, connection) for name in names], connection=connection)
+    if not no_schedule and not burst:
+        keeper = Keeper(dict(config))
+        keeper.start()
     try:
-        # rq logs every job at INFO; ours (with the job ID) are enough
-        worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")
+        run(connection, names, config, burst=burst, schedule=not no_schedule)
     finally:
         if keeper:
             keeper.stop()
@@ -70,7 +73,7 @@ def _embedded_redis(config):
 
     if not config.get("EMBEDDED_REDIS") or queues.is_running(config["REDIS_URL"]):
         return None
-    click.echo("no embedded Redis running: starting one (it stops with this worker)", err=True)
+    log.warning("no embedded Redis running: starting one (it stops with this worker)")
     return queues.start_embedded(config["REDIS_URL"])
 
 

@@ -25,7 +25,7 @@ def dispatch(now: datetime | None = None, connection=None) -> int:
         log.warning("sending disabled: MESSAGEBIRD_ACCESS_KEY is not set; due reminders stay planned")
         return 0
     connection = connection or queues.connection()
-    sending.sweep_unknown_outcomes(now)
+    swept = sending.sweep_unknown_outcomes(now)
     chunk = sending.setting("DISPATCH_CHUNK")
     total = 0
     while True:
@@ -34,6 +34,8 @@ def dispatch(now: datetime | None = None, connection=None) -> int:
             enqueue(claim, connection)
             total += len(claim.reminder_ids)
         if len(claim.reminder_ids) < chunk:
+            log.info("dispatch cycle: %d reminders claimed and enqueued, %d lost submissions marked",
+                     total, swept)
             return total
 
 
@@ -62,9 +64,6 @@ def periodic_dispatch() -> int:
 
     with app_context():
         try:
-            count = dispatch()
-            if count:
-                log.info("dispatched %d reminders", count)
-            return count
+            return dispatch()
         finally:
             schedule_next("dispatch")

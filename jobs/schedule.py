@@ -9,12 +9,12 @@ ID, however many workers schedule a slot, it is pending once; should one ever
 run twice, that is harmless (claims are made in the database).
 """
 import logging
-import os
 import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+import redis
 from flask import current_app
 from rq import Queue
 
@@ -34,9 +34,7 @@ class Periodic:
     timeout: int = 600
 
     def interval(self, config) -> int:
-        value = None
-        if self.interval_setting:
-            value = config.get(self.interval_setting) or os.environ.get(self.interval_setting)
+        value = config.get(self.interval_setting) if self.interval_setting else None
         return max(1, int(float(value or self.default_interval)))
 
 
@@ -93,8 +91,8 @@ class Keeper(threading.Thread):
         while not self.stopped.wait(self.every):
             try:
                 ensure_all(connection, self.config)
-            except Exception:  # Redis away for a moment: try again next round
-                log.exception("could not schedule the periodic jobs")
+            except (redis.RedisError, OSError) as error:  # Redis away for a moment: try again next round
+                log.warning("could not schedule the periodic jobs (%s); trying again", type(error).__name__)
 
     def stop(self) -> None:
         self.stopped.set()

@@ -7,12 +7,13 @@ called. What happens when the outcome is not known: see `portal.sending`.
 """
 import logging
 import os
+import time
 from datetime import datetime
 
 from flask import current_app
 from rq import get_current_job
 
-from portal import sending
+from portal import metrics, sending
 from portal.extensions import db
 from portal.models import utcnow
 from portal.domain.eligibility import status_for
@@ -72,15 +73,30 @@ def _send(client, reminder_id: int, token: str) -> str:
         validity_seconds=validity_seconds(reminder.start_at, now),
         datacoding="unicode" if composed.encoding == "UCS-2" else "plain",
     )
+    practice = reminder.practice.slug
+    started = time.perf_counter()
     try:
         accepted = provider.submit(client, submission)
     except provider.PermanentProviderError as exc:
+        metrics.provider_call("refused", started)
         sending.record_failed(reminder, token, exc.code, exc.description or str(exc), utcnow())
+        log.warning("reminder %s of practice %s: refused by the provider (code %s); not resent",
+                    reminder_id, practice, exc.code)
         return "failed"
     except provider.TransientProviderError as exc:
+        code = exc.status or ("no_answer" if exc.ambiguous else "no_connection")
         if exc.ambiguous:
-            return sending.record_unknown(reminder, token, exc.text, utcnow())
-        return sending.schedule_retry(reminder, token, exc.text, exc.retry_after, utcnow())
+            metrics.provider_call("unknown", started)
+            outcome = sending.record_unknown(reminder, token, exc.text, utcnow())
+            log.warning("reminder %s of practice %s: provider call without an answer (code %s): %s",
+                        reminder_id, practice, code, outcome)
+            return outcome
+        metrics.provider_call("unavailable", started)
+        outcome = sending.schedule_retry(reminder, token, exc.text, exc.retry_after, utcnow())
+        log.warning("reminder %s of practice %s: provider unavailable (code %s): %s",
+                    reminder_id, practice, code, "retry later" if outcome == "retry" else "retries exhausted")
+        return outcome
+    metrics.provider_call("accepted", started)
     sending.record_submitted(reminder, token, accepted.message_id, utcnow())
     return "submitted"
 
@@ -94,18 +110,11 @@ def report_url() -> str:
     return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + STATUS_PATH
 
 
-def _timeout(config) -> tuple[float, float]:
-    """(connect, read) seconds: config MESSAGEBIRD_TIMEOUT, or the environment as "3.05,10"."""
-    value = config.get("MESSAGEBIRD_TIMEOUT") or os.environ.get("MESSAGEBIRD_TIMEOUT")
-    if isinstance(value, str):
-        value = tuple(float(part) for part in value.split(","))
-    return tuple(value) if value else provider.DEFAULT_TIMEOUT
-
-
 def provider_client():
     """One SDK client per process and endpoint: connections are reused between jobs."""
     config = current_app.config
-    key = (os.getpid(), config["MESSAGEBIRD_ENDPOINT"], config["MESSAGEBIRD_ACCESS_KEY"], _timeout(config))
+    key = (os.getpid(), config["MESSAGEBIRD_ENDPOINT"], config["MESSAGEBIRD_ACCESS_KEY"],
+           tuple(config["MESSAGEBIRD_TIMEOUT"]))
     if key not in _clients:
         _clients[key] = provider.make_client(key[1], key[2], timeout=key[3])
     return _clients[key]

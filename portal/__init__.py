@@ -8,11 +8,9 @@ from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import config
+from . import config, health, logs, metrics
 from .extensions import babel, csrf, db, login_manager, migrate
 from .json_bodies import DepthLimitedJSONProvider
-
-MIGRATIONS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -20,14 +18,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.json = DepthLimitedJSONProvider(app)
     os.makedirs(app.instance_path, exist_ok=True)
-    app.config.from_mapping(config.from_environment(app.instance_path))
+    settings, problems = config.load(app.instance_path)
+    app.config.from_mapping(settings)
     if test_config:
         app.config.from_mapping(test_config)
-    if not app.config["SECRET_KEY"]:
-        raise RuntimeError("SECRET_KEY must be set outside development")
+    problems += config.missing(app.config)
+    if problems and not config.check_requested():
+        raise config.Invalid(problems)
+    app.config["CONFIG_PROBLEMS"] = problems  # shown by `flask config check`
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}, "hide_parameters": True}
 
+    logs.init_app(app)
     if app.config["PROXY_HOPS"]:
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
@@ -43,7 +45,7 @@ def _bind_extensions(app: Flask) -> None:
     from .i18n import select_locale
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)
+    migrate.init_app(app, db, directory=config.MIGRATIONS, render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
@@ -57,6 +59,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)
     app.register_error_handler(HTTPException, api.api_error_for_app)
+    app.register_blueprint(health.bp)
+    metrics.init_app(app)
     app.register_blueprint(webhooks.bp)
     csrf.exempt(webhooks.bp)
     web.register(app)

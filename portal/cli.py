@@ -3,16 +3,17 @@ import sys
 from dataclasses import dataclass
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import select
 
-from . import administration
+from . import administration, config
 from .access import Principal
 from .extensions import db
 from .models import ROLES, PracticeGroup
 
 users = click.Group("users", help="Manage portal users.")
 tokens = click.Group("tokens", help="Manage personal API tokens.")
+config_commands = click.Group("config", help="The settings from the environment.")
 
 
 @dataclass(frozen=True)
@@ -74,9 +75,22 @@ def create_token(email: str, label: str | None) -> None:
     click.echo(secret)
 
 
+@config_commands.command("check")
+def check_config() -> None:
+    """Print the effective settings (secrets masked); exit 1 naming each malformed one."""
+    for name, value in config.effective(current_app.config):
+        click.echo(f"{name}={value}")
+    problems = current_app.config["CONFIG_PROBLEMS"]
+    for problem in problems:
+        click.echo(f"problem: {problem}", err=True)
+    if problems:
+        raise SystemExit(1)
+
+
 def register(app: Flask) -> None:
     from jobs.cli import register as register_job_commands
 
     app.cli.add_command(users)
     app.cli.add_command(tokens)
+    app.cli.add_command(config_commands)
     register_job_commands(app)

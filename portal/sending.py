@@ -45,7 +45,6 @@ against the monthly quota (they may have cost an SMS).
 """
 import logging
 import math
-import os
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -62,25 +61,11 @@ log = logging.getLogger(__name__)
 
 OUTCOME_UNKNOWN = "outcome_unknown"
 QUOTA_WARNING_SHARE = 0.8
-DEFAULTS = {
-    "SEND_BATCH_SIZE": 50,  # reminders per send job
-    "DISPATCH_CHUNK": 1000,  # reminders claimed per transaction
-    "CLAIM_STALE_SECONDS": 300,  # a claim whose job never began the submission
-    "SUBMIT_STALE_SECONDS": 120,  # a submission begun without an outcome (> provider timeouts)
-    "SEND_RETRY_BASE_SECONDS": 30,
-    "SEND_RETRY_MAX_SECONDS": 1800,
-    "SEND_MAX_ATTEMPTS": 8,
-}
 
 
 def setting(name: str):
-    """A sending knob: the app config, else the environment (SEND_BATCH_SIZE=...), else DEFAULTS."""
-    value = current_app.config.get(name)
-    if value is None:
-        value = os.environ.get(name)
-    if value is None:
-        return DEFAULTS[name]
-    return type(DEFAULTS[name])(float(value)) if isinstance(value, str) else value
+    """A sending knob (SEND_BATCH_SIZE, ...), parsed and checked in `portal.config`."""
+    return current_app.config[name]
 
 
 @dataclass(frozen=True)
@@ -164,9 +149,12 @@ def sweep_unknown_outcomes(now: datetime | None = None) -> int:
                                                   "resent": False}))
     events(now, marked)
     db.session.commit()
-    for row, kind, _ in marked:
-        if kind == OUTCOME_UNKNOWN:
-            log.warning("reminder %s: submission outcome unknown (worker lost); not resent", row.id)
+    lost = [row for row, kind, _ in marked if kind == OUTCOME_UNKNOWN]
+    slugs = dict(db.session.execute(select(Practice.id, Practice.slug).where(
+        Practice.id.in_({row.practice_id for row in lost}))).all()) if lost else {}
+    for row in lost:
+        log.warning("reminder %s of practice %s: worker lost during the provider call (code %s); not resent",
+                    row.id, slugs.get(row.practice_id), OUTCOME_UNKNOWN)
     return len(marked)
 
 
@@ -283,7 +271,6 @@ def record_unknown(reminder: Reminder, token: str, error: str, now: datetime) ->
                                      Reminder.provider_message_id.is_(None)], **_unknown_values(error))
     if done:
         events(now, [(reminder, OUTCOME_UNKNOWN, {"error": error, "resent": False})])
-        log.warning("reminder %s: submission outcome unknown (%s); not resent", reminder.id, error)
         db.session.commit()
         return OUTCOME_UNKNOWN
     db.session.rollback()

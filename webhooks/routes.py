@@ -3,6 +3,8 @@ import logging
 
 from flask import Blueprint, jsonify, request
 
+from portal import metrics
+
 from .records import Duplicate, record
 from .reports import Unreadable, read_report
 from .signature import Refused, verify
@@ -37,6 +39,7 @@ def messagebird_status():
 
 
 def _answer(status: int, result: str, detail: str | None = None):
+    metrics.DELIVERY_REPORTS.labels(result).inc()
     body = {"result": result}
     if detail:
         body["detail"] = detail

@@ -116,6 +116,7 @@ def _navigation() -> dict:
             ("admin.practices", _("Practices"), ("admin.practice", "admin.create", "admin.change_licence",
                                                   "admin.issue_key", "admin.revoke_key")),
             ("admin.users", _("Users"), ("admin.users", "admin.change_user", "admin.issue_token", "admin.revoke_token")),
+            ("admin.queue_overview", _("Queues"), ("admin.queue_overview", "admin.retry_job")),
         ]
     if role in ("vendor_admin", "group_admin"):
         entries += [("admin.usage", _("Usage"), ("admin.usage",)), ("settings.index", _("Settings"), ("settings.",))]
