@@ -44,7 +44,7 @@ def whole(minimum: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
         try:
             value = int(float(text))
-        except ValueError:
+        except (ValueError, OverflowError):
             raise ValueError(f"expected a whole number, got {text!r}") from None
         if value != float(text) or value < minimum:
             raise ValueError(f"expected a whole number of at least {minimum}, got {text!r}")

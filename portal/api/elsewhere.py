@@ -26,18 +26,6 @@ class StatusReport(BaseModel):
     statusErrorCode: str | None = Field(None, max_length=20)
 
 
-class InboundMessage(BaseModel):
-    """An SMS a patient sent to the vendor's reply number, forwarded by MessageBird."""
-
-    model_config = ConfigDict(extra="allow")
-    id: str
-    originator: str = Field(description="the patient's phone number")
-    recipient: str = Field(description="the reply number (MESSAGEBIRD_REPLY_NUMBER)")
-    body: str | None = Field(None, description="the text (older forwards send it as `payload`)")
-    payload: str | None = None
-    createdDatetime: str = Field(description="RFC 3339 with an offset")
-
-
 class WebhookAnswer(BaseModel):
     result: str = Field(description="recorded, duplicate or orphan (kept without a reminder); refused or unreadable")
     detail: str | None = Field(None, description="why a report was refused")
@@ -58,7 +46,7 @@ class Readiness(BaseModel):
     checks: ReadinessChecks
 
 
-MODELS = (StatusReport, InboundMessage, WebhookAnswer, Health, Readiness)
+MODELS = (StatusReport, WebhookAnswer, Health, Readiness)
 
 WEBHOOKS = {
     "messagebirdStatusReport": {
@@ -68,14 +56,6 @@ WEBHOOKS = {
                        "or POST (form or JSON). 200 when recorded, already recorded, or kept as an orphan; "
                        "nothing is changed by a refused request.",
         "body": StatusReport,
-    },
-    "messagebirdInbound": {
-        "path": "/webhooks/messagebird/inbound",
-        "summary": "A patient's reply SMS",
-        "description": "MessageBird forwards an SMS sent to `MESSAGEBIRD_REPLY_NUMBER` to "
-                       "`{PUBLIC_BASE_URL}/webhooks/messagebird/inbound` with GET or POST, signed and refused "
-                       "as status reports are.",
-        "body": InboundMessage,
     },
 }
 WEBHOOK_ANSWERS = {
@@ -87,8 +67,6 @@ WEBHOOK_ANSWERS = {
 EXAMPLES = {
     StatusReport: {"id": "0b0c3d9e6f2a4e1d9a3b", "reference": "r-1842-1", "recipient": "4917012345678",
                    "status": "delivered", "statusDatetime": "2026-11-24T17:00:05+00:00", "mccmnc": "26203"},
-    InboundMessage: {"id": "7f3e8a", "originator": "4917012345678", "recipient": "4915112345678",
-                     "body": "Ja, ich komme.", "createdDatetime": "2026-11-24T17:12:00+00:00"},
     WebhookAnswer: {"result": "recorded"},
     Health: {"status": "ok"},
     Readiness: {"status": "ready", "checks": {"database": "ok", "redis": "ok", "migrations": "ok"}},

@@ -1,6 +1,6 @@
 """GET /api/v1/lookup: the support lookup for the vendor's ticket system."""
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 

@@ -28,6 +28,7 @@ MALFORMED = [
     ("PUBLIC_BASE_URL", "reminders.example.com"),
     ("RETENTION_DAYS", "ninety"),
     ("RETENTION_DAYS", "0"),
+    ("RETENTION_DAYS", "1e999"),
     ("PROXY_HOPS", "-1"),
     ("LOG_FORMAT", "xml"),
     ("LOG_LEVEL", "LOUD"),

@@ -190,6 +190,14 @@ def test_the_preview_refuses_deep_json_before_parsing(as_user, tenants):
     assert response.json["error"]
 
 
+@pytest.mark.parametrize("body", ['[1]', '"Hallo"', '7', 'null'])
+def test_the_preview_refuses_a_body_that_is_no_object(as_user, tenants, body):
+    response = as_user(tenants["admin"]).post("/settings/preview", data=body,
+                                              headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert "template" in response.json["error"]
+
+
 def test_support_reads_the_audit_log_in_the_portal_and_the_api_alike(as_user, tenants, api, make):
     """DESIGN.md: support is read-only across all tenants; one rule for both surfaces."""
     portal = as_user(tenants["support"])

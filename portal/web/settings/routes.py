@@ -100,7 +100,8 @@ def _dialog(form, holder, effective_values):
 @permission_required("write_settings")
 def preview():
     """The reminder text filled with sample data, its encoding and segments (JSON)."""
-    template = (request.get_json(silent=True) or {}).get("template")
+    body = request.get_json(silent=True)
+    template = body.get("template") if isinstance(body, dict) else None
     if not isinstance(template, str):
         return jsonify(error=_("Send the text as {\"template\": \"...\"}.")), 400
     problem = template_problem(template)

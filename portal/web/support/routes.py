@@ -52,7 +52,7 @@ def _appointment_page(appointment_id: int, revealed: bool):
         "support/appointment.html", item=item, revealed=revealed, composed=body_now, blocked=blocked,
         ahead=support.sending_ahead(item), verdicts=support.row_verdicts(item),
         sent=support.text_sent(item.reminders), summary=support.summary(item), event_line=support.event_line,
-        current=planning.current_reminder(item.appointment, item.reminders), source_text=support.source_text,
+        current=planning.current_reminder(item.appointment, item.reminders),
     )
 
 
