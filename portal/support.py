@@ -65,6 +65,8 @@ class Details:
     timeline: list[AppointmentEvent]
     checklist: list[Check] = field(default_factory=list)
     verdict: Verdict | None = None
+    # The latest delivery report's reason and error code per reminder: the lists read the same (latest_reports).
+    reports: dict[int, tuple[str | None, str | None]] = field(default_factory=dict)
 
 
 # --- search -----------------------------------------------------------------------------
@@ -149,12 +151,13 @@ def details(appointments: list[Appointment], now: datetime | None = None) -> lis
     reminders, events = reminders_by_appointment(appointments), timelines(appointments)
     practices: dict[int, planning.PracticeFacts] = {}
     result = []
+    reports = latest_reports([row.id for rows in reminders.values() for row in rows])
     for appointment in appointments:
-        item = Details(appointment, reminders[appointment.id], events[appointment.id])
+        item = Details(appointment, reminders[appointment.id], events[appointment.id], reports=reports)
         if appointment.practice_id not in practices:
             practices[appointment.practice_id] = planning.practice_facts(appointment.practice, now)
         item.checklist = checklist(appointment, item.reminders, now, practices[appointment.practice_id])
-        item.verdict = decide(appointment, item.reminders, verdict_context(appointment, _reports(item.timeline)))
+        item.verdict = decide(appointment, item.reminders, verdict_context(appointment, reports))
         result.append(item)
     return result
 
@@ -176,12 +179,6 @@ def verdict_context(appointment: Appointment, reports: dict[int, tuple[str | Non
     patient = appointment.patient
     return Context(zone=_zone(appointment.practice), locale=_locale(), mobile=patient.mobile_e164 or patient.mobile_raw,
                    consent_withdrawn_at=patient.consent_withdrawn_at, reports=reports)
-
-
-def _reports(timeline: list[AppointmentEvent]) -> dict[int, tuple[str | None, str | None]]:
-    """The latest delivery report's reason and error code per reminder, from the timeline."""
-    return {event.reminder_id: ((event.data or {}).get("reason"), (event.data or {}).get("error_code"))
-            for event in timeline if event.kind == "delivery_report" and event.reminder_id}
 
 
 def latest_reports(reminder_ids: list[int]) -> dict[int, tuple[str | None, str | None]]:
@@ -211,7 +208,7 @@ def reminder_verdicts(reminders: list[Reminder]) -> dict[int, Verdict]:
 
 def row_verdicts(item: Details) -> dict[int, Verdict]:
     """The verdict of each reminder row of one appointment."""
-    context = verdict_context(item.appointment, _reports(item.timeline))
+    context = verdict_context(item.appointment, item.reports)
     return {row.id: decide_reminder(item.appointment, row, context) for row in item.reminders}
 
 
