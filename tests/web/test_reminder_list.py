@@ -75,8 +75,8 @@ def test_filter_by_the_appointments_day_in_the_practice_time_zone(as_user, tenan
 @pytest.mark.parametrize("query, field, message", [
     ({"date_from": "2026-12-10", "date_to": "2026-12-01"}, "date_to", "nicht vor seinem Beginn"),
     ({"date_from": "10.12.2026"}, "date_from", "Not a valid date value."),
-    ({"date_from": "0001-01-01"}, "date_from", "zwischen 2000 und 2099"),
-    ({"date_to": "9999-12-31"}, "date_to", "zwischen 2000 und 2099"),
+    ({"date_from": "0001-01-01"}, "date_from", "zwischen 01.01.1900 und 31.12.2199"),
+    ({"date_to": "9999-12-31"}, "date_to", "zwischen 01.01.1900 und 31.12.2199"),
     ({"status": "lost"}, "status", "Not a valid choice."),
     ({"patient": "x" * 101}, "patient", "100"),
 ])

@@ -1,5 +1,4 @@
 """The settings dialog: each setting with its own value or "inherit"; the reminders list's filter."""
-from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
@@ -85,14 +84,6 @@ class PracticeSettingsForm(SettingsForm):
 
 
 
-# Reminders exist from the service's start on; far dates (year 1, 9999) cannot even be turned into UTC.
-LISTED_YEARS = (2000, 2099)
-
-
-def _within_listed_years(day: date | None) -> None:
-    if day and not LISTED_YEARS[0] <= day.year <= LISTED_YEARS[1]:
-        raise ValidationError(_l("Choose a date between %(first)s and %(last)s.", first=LISTED_YEARS[0],
-                                 last=LISTED_YEARS[1]))
 
 
 class ReminderFilterForm(SearchForm):
@@ -103,11 +94,8 @@ class ReminderFilterForm(SearchForm):
     patient = StringField(_l("Patient"), validators=[Optional(), Length(max=100)])
     status = SelectField(_l("Status"), choices=[], validators=[Optional()])
 
-    def validate_date_from(self, field):
-        _within_listed_years(field.data)
-
+    # Days out of range are refused by the form base (domain.inputs), as on every portal form.
     def validate_date_to(self, field):
-        _within_listed_years(field.data)
         if field.data and self.date_from.data and field.data < self.date_from.data:
             raise ValidationError(_l("The end of the period must not be before its start."))
 
