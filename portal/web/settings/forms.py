@@ -1,5 +1,4 @@
 """The settings dialog: each setting with its own value or "inherit"; the reminders list's filter."""
-
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
