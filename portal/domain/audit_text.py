@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from .reasons import language
+
 _ACTIONS = {
     "group.create": ("Praxisgruppe {object} angelegt", "Practice group {object} created"),
     "practice.create": ("Praxis {object} angelegt", "Practice {object} created"),
@@ -104,4 +106,4 @@ def _value(value: Any, index: int) -> str:
 
 
 def _index(locale: str) -> int:
-    return 1 if (locale or "de").lower().startswith("en") else 0
+    return 1 if language(locale) == "en" else 0

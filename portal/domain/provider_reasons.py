@@ -7,6 +7,8 @@ Unknown codes are shown as the provider sent them, with a generic next step.
 """
 from dataclasses import dataclass
 
+from .reasons import language as language_of
+
 
 @dataclass(frozen=True)
 class Explanation:
@@ -111,7 +113,7 @@ def explain_delivery(reason: str | None, error_code: str | None, locale: str = "
 
 
 def _explain(entry: dict[str, tuple[str, str]] | None, raw: str, locale: str) -> Explanation:
-    language = "en" if (locale or "de").lower().startswith("en") else "de"
+    language = language_of(locale)
     if entry is None:
         return Explanation(raw, _CALL_OR_OPS[language])
     return Explanation(*entry[language])

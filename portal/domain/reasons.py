@@ -83,10 +83,13 @@ def status_text(code: str | None, locale: str = "de") -> str:
     return _text(STATUS_TEXT, code, locale)
 
 
+def language(locale: str | None) -> str:
+    """The language of the domain's texts for a locale: "en_GB" or "en-US" is English, anything else German."""
+    return "en" if (locale or "de").lower().startswith("en") else "de"
+
+
 def _text(table: dict[str, dict[str, str]], code: str | None, locale: str) -> str:
-    # "de_DE" or "en-GB" pick the language; any other language gets German.
     texts = table.get(code or "")
     if texts is None:
         return code or ""
-    language = (locale or "de").replace("-", "_").split("_")[0].lower()
-    return texts.get(language, texts["de"])
+    return texts[language(locale)]

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from .phones import mask_phone
 from .provider_reasons import Explanation, explain_delivery, explain_submission_error
-from .reasons import reason_text
+from .reasons import language, reason_text
 
 VERDICTS = ("planned", "not_sent", "sending", "submitted", "delivered", "delivery_failed", "refused",
             "outcome_unknown")
@@ -100,7 +100,7 @@ class Context:
 
     @property
     def language(self) -> str:
-        return "en" if (self.locale or "de").lower().startswith("en") else "de"
+        return language(self.locale)
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,7 @@ class Verdict:
 def verdict_text(code: str, locale: str = "de") -> str:
     """The verdict as a short label in the reader's language."""
     texts = VERDICT_TEXT.get(code)
-    return (texts["en"] if (locale or "de").lower().startswith("en") else texts["de"]) if texts else code
+    return texts[language(locale)] if texts else code
 
 
 def state(row) -> str:
