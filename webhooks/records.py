@@ -88,7 +88,10 @@ def _confirm(reminder: Reminder, report: Report) -> Reminder | None:
         .values(**values).execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        return None
+        # The worker recorded the provider's answer while this report waited for its row lock:
+        # the report belongs to that reminder all the same.
+        db.session.refresh(reminder)
+        return reminder if reminder.provider_message_id == report.message_id else None
     db.session.refresh(reminder)
     if unknown:
         sending.events(utcnow(), [(reminder, "submission_confirmed", {

@@ -271,3 +271,27 @@ def test_an_orphan_is_attached_when_its_message_becomes_known(webhook, make):
     assert (reminder(queued.id).status, reminder(queued.id).delivery_status) == ("submitted", "delivered")
     kinds = db.session.scalars(select(AppointmentEvent.kind).order_by(AppointmentEvent.id)).all()
     assert kinds == ["submitted", "delivery_report"]
+
+
+def test_a_report_that_waits_for_the_worker_recording_its_message_is_not_orphaned(webhook, make, app):
+    """The provider reports before the worker has committed its answer: the report still belongs to the reminder."""
+    import threading
+
+    from sqlalchemy import update
+
+    practice = make.licensed_practice()
+    appointment = make.appointment(make.patient(practice), T0 + timedelta(days=1))
+    sending_now = make.reminder(appointment, status="queued", claim_token="t-1", submit_started_at=T0,
+                                body="Erinnerung", recipient="+491701234567").id
+    answers = []
+    with db.engine.connect() as worker:  # the worker, holding the row while it records the provider's answer
+        worker.execute(update(Reminder).where(Reminder.id == sending_now).values(provider_message_id="m-race"))
+        reporter = threading.Thread(target=lambda: answers.append(
+            webhook.get(report(message_id="m-race", status="sent", reference=str(sending_now))).json))
+        reporter.start()
+        time.sleep(1.0)  # the report is now waiting for the worker's transaction
+        worker.commit()
+        reporter.join(timeout=30)
+
+    assert answers == [{"result": "recorded"}]
+    assert db.session.scalar(select(DeliveryReport.reminder_id)) == sending_now
