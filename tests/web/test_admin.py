@@ -159,6 +159,8 @@ def test_usage_figures_add_up(as_user, tenants, sent_reminder, make):
         {"status": "submitted", "submitted_at": at},
         {"status": "failed", "reason": "provider_error", "provider_error_code": "9"},
         {"status": "failed", "reason": "provider_error", "provider_error_code": "outcome_unknown"},
+        # The provider never answered: not sent, as the verdict says, and no refusal either.
+        {"status": "failed", "reason": "provider_error", "provider_error_code": "retries_exhausted"},
     ]):
         appointment = make.appointment(patient, at + timedelta(days=3 + number))
         db.session.add(Reminder(practice_id=practice.id, appointment=appointment, start_at=appointment.start_at,

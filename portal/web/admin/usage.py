@@ -7,14 +7,14 @@ from sqlalchemy import func, or_, select
 from ... import sending
 from ...access import Principal, practice_condition
 from ...extensions import db
-from ...domain.verdict import OUTCOME_UNKNOWN
+from ...domain.verdict import OUTCOME_UNKNOWN, RETRIES_EXHAUSTED
 from ...models import Practice, Reminder
 from ...practices import licence_active
 
 # Every submitted SMS is delivered, failed in delivery or still pending, counted by the day it was
 # submitted, so submitted = delivered + delivery_failed + pending holds per day and in total.
-# Refusals (never accepted) and unknown outcomes are no submissions: they stand apart.
-SERIES = ("delivered", "delivery_failed", "pending", "refused", "outcome_unknown")
+# Refusals (never accepted) and unknown outcomes are no submissions: they stand apart, as in
+# domain.verdict; a submission the provider never answered (retries exhausted) is neither.
 CHART_SERIES = ("submitted", "delivered", "delivery_failed")
 FAILED_DELIVERY = ("delivery_failed", "expired")
 
@@ -56,13 +56,14 @@ def _queries(principal: Principal, since: datetime, **options):
     submitted = (Reminder.submitted_at, since, Reminder.status == "submitted")
     failed = Reminder.status == "failed"
     unknown = Reminder.provider_error_code == OUTCOME_UNKNOWN
+    refusal = or_(Reminder.provider_error_code.is_(None),
+                  Reminder.provider_error_code.not_in((OUTCOME_UNKNOWN, RETRIES_EXHAUSTED)))
     return {
         "delivered": _counts(principal, *submitted, Reminder.delivery_status == "delivered", **options),
         "delivery_failed": _counts(principal, *submitted, Reminder.delivery_status.in_(FAILED_DELIVERY), **options),
         "pending": _counts(principal, *submitted, or_(Reminder.delivery_status.is_(None), Reminder.delivery_status
                                                      .not_in(("delivered", *FAILED_DELIVERY))), **options),
-        "refused": _counts(principal, refused_at, since, failed,
-                           or_(Reminder.provider_error_code.is_(None), ~unknown), **options),
+        "refused": _counts(principal, refused_at, since, failed, refusal, **options),
         "outcome_unknown": _counts(principal, Reminder.submit_started_at, since, failed, unknown, **options),
     }
 
