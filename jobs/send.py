@@ -1,9 +1,10 @@
 """The send job: submit a batch of claimed reminders through the messagebird SDK.
 
-Each reminder is re-checked just before submission (`planning.check_before_send`,
-then the monthly quota under a lock), rendered (`planning.compose`) and stored
-exactly as submitted; `submit_started_at` is committed before the provider is
-called. What happens when the outcome is not known: see `portal.sending`.
+`portal.sending.submission.prepare` re-checks each reminder just before
+submission, composes it, and commits its text and `submit_started_at` (and
+counts the monthly quota) before the provider is called; its `record_*`
+functions record the answer. What happens when the outcome is not known: see
+`portal.sending.state`.
 """
 import logging
 import os
@@ -13,11 +14,10 @@ from datetime import datetime
 from flask import current_app
 from rq import get_current_job
 
-from portal import metrics, sending
+from portal import metrics
 from portal.extensions import db
 from portal.models import utcnow
-from portal.domain.eligibility import status_for
-from portal.planning import check_before_send, compose
+from portal.sending import submission as sending
 
 from . import provider
 from .context import app_context
@@ -54,19 +54,11 @@ def send_reminder(client, reminder_id: int, token: str) -> str:
 
 
 def _send(client, reminder_id: int, token: str) -> str:
-    reminder = sending.load_owned(reminder_id, token)
-    if reminder is None:
-        db.session.rollback()
-        return "not_owned"
     now = utcnow()
-    reason = check_before_send(reminder, now)
-    if reason:
-        sending.finish_unsent(reminder, token, reason, status_for(reason), now)
-        return reason
-    composed = compose(reminder, now)
-    refused = sending.begin_submission(reminder, token, composed, now)
-    if refused:
-        return refused
+    ready = sending.prepare(reminder_id, token, now)
+    if isinstance(ready, str):
+        return ready
+    reminder, composed = ready.reminder, ready.composed
     submission = provider.Submission(
         originator=composed.sender, recipient=composed.recipient, body=composed.body,
         reference=str(reminder.id), report_url=report_url(),

@@ -27,7 +27,7 @@ from .extensions import db
 from .i18n import domain_text
 from .models import Appointment, AppointmentEvent, DeliveryReport, Patient, Practice, Reminder, utcnow
 from .practices import effective_settings, licence_in_force
-from .sending import quota_usage
+from .sending import quota_usage, submission
 
 # The practice program counts as offline when it has not called for this long.
 ONLINE_WITHIN = timedelta(hours=24)
@@ -312,10 +312,10 @@ def text_now(appointment: Appointment, reminders: list[Reminder], now: datetime 
         # Not stored: a stand-in so that the one composing rule can render it.
         reminder = Reminder(appointment=appointment, practice=appointment.practice, start_at=appointment.start_at,
                             status="planned")
-    blocked = planning.check_before_send(reminder, now)
+    blocked = submission.check_before_send(reminder, now)
     if blocked == "consent_withdrawn" and appointment.patient.consent_withdrawn_at is None:
         blocked = "no_consent"  # never consented: there is nothing to withdraw
-    return planning.compose(reminder, now), blocked
+    return submission.compose(reminder, now), blocked
 
 
 def text_sent(reminders: list[Reminder]) -> Reminder | None:
