@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
+from .providers import NAMES as PROVIDER_NAMES
+
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
@@ -116,6 +118,7 @@ SETTINGS = (
     Setting("DATABASE_URL", database_url, None, key="SQLALCHEMY_DATABASE_URI"),
     Setting("REDIS_URL", redis_url, None),
     Setting("SECRET_KEY", text_value, None, secret=True),
+    Setting("SMS_PROVIDER", one_of(*PROVIDER_NAMES), "messagebird"),  # a module of portal.providers
     Setting("MESSAGEBIRD_ACCESS_KEY", text_value, None, secret=True),
     Setting("MESSAGEBIRD_SIGNING_KEY", text_value, None, secret=True),
     Setting("MESSAGEBIRD_ENDPOINT", http_url, "https://rest.messagebird.com"),

@@ -6,10 +6,8 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
 from portal.models import DeliveryReport, WebhookNonce, utcnow
+from portal.providers import Signature, StatusReport
 from portal.sending.reports import record_delivery, reminder_for
-
-from .reports import Report
-from .signature import Signature
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +16,7 @@ class Duplicate(Exception):
     """The signature's jti was used before: a replay."""
 
 
-def record(report: Report, signature: Signature) -> str:
+def record(report: StatusReport, signature: Signature) -> str:
     """Store the nonce and the report in one transaction: "recorded", "duplicate" or "orphan".
 
     :raise Duplicate: for a replayed jti (nothing is changed).
@@ -37,7 +35,7 @@ def record(report: Report, signature: Signature) -> str:
     raise AssertionError("unreachable")
 
 
-def _record(report: Report, signature: Signature) -> str:
+def _record(report: StatusReport, signature: Signature) -> str:
     db.session.add(WebhookNonce(jti=signature.jti, expires_at=signature.expires_at))
     db.session.flush()  # a replay fails here, before anything else is written
     existing = db.session.scalar(select(DeliveryReport.id).where(
