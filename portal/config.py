@@ -139,6 +139,8 @@ SETTINGS = (
     Setting("DISPATCH_CHUNK", whole(1), 1000),  # reminders claimed per transaction
     Setting("CLAIM_STALE_SECONDS", seconds, 300),  # a claim whose job never began the submission
     Setting("SUBMIT_STALE_SECONDS", seconds, 120),  # a submission begun without an outcome (> timeouts)
+    # an unknown outcome is asked about once the provider's message list shows a submission this old
+    Setting("OUTCOME_CHECK_DELAY_SECONDS", seconds, 60),
     Setting("SEND_RETRY_BASE_SECONDS", seconds, 30),
     Setting("SEND_RETRY_MAX_SECONDS", seconds, 1800),
     Setting("SEND_MAX_ATTEMPTS", whole(1), 8),

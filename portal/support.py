@@ -385,7 +385,9 @@ def event_line(event: AppointmentEvent) -> str:
         "submitted": _("submitted to the provider"), "failed": _("sending failed"),
         "outcome_unknown": _("no answer from the provider; may have been sent; not resent"),
         "send_retry": _("sending will be retried"), "delivery_report": _("delivery report"),
-        "submission_confirmed": _("submission confirmed by a delivery report"), "replanned": _("re-planned"),
+        "submission_confirmed": _("submission confirmed by the provider"), "replanned": _("re-planned"),
+        "outcome_check": _("asked the provider about the unknown outcome"),
+        "outcome_resent": _("the provider never got the SMS: sent again"),
     }
     parts = [words.get(event.kind, event.kind)]
     if event.change_source:
@@ -409,6 +411,10 @@ def event_line(event: AppointmentEvent) -> str:
         parts.append(f"({explain_submission_error(data['code'], data.get('text'), locale).meaning})")
     if data.get("message_id") and event.kind in ("submitted", "submission_confirmed"):
         parts.append(_("message ID %(id)s", id=data["message_id"]))
+    if event.kind == "outcome_check" and data.get("result") == "unreachable":
+        parts.append(_("(provider unreachable; asked again %(at)s)", at=_iso_local(data.get("next_check_at"), event)))
+    elif event.kind == "outcome_check":
+        parts.append(_("(the provider never got it, not even when sent again; ask the practice to call the patient)"))
     return " ".join(str(part) for part in parts)
 
 

@@ -3,7 +3,7 @@
 An implementation (today only `messagebird`) holds everything that is the
 provider's own: its SDK and endpoint, its error codes and which of them are
 worth retrying, its delivery statuses, how its status reports are signed and
-what they look like. The rest of the
+what they look like, and how to list the messages it holds. The rest of the
 service speaks in the terms of this module. Plain Python: no Flask, no RQ.
 """
 import importlib
@@ -87,6 +87,14 @@ class ReportUnreadable(Exception):
     """A report lacks a field we need, or a field cannot be parsed."""
 
 
+@dataclass(frozen=True)
+class ListedMessage:
+    """One message as the provider's message list shows it."""
+
+    message_id: str
+    reference: str | None
+
+
 class SmsProvider(Protocol):
     """What the service asks of an SMS provider."""
 
@@ -101,6 +109,12 @@ class SmsProvider(Protocol):
 
     def parse_report(self, fields: Mapping) -> StatusReport:
         """:raise ReportUnreadable: a required field missing or malformed."""
+
+    def list_messages(self, recipient: str, since: datetime, until: datetime) -> list[ListedMessage]:
+        """Every message to `recipient` (E.164) created between `since` and `until`.
+
+        :raise TransientProviderError: the provider could not be asked.
+        """
 
 
 def for_config(config: Mapping) -> SmsProvider:

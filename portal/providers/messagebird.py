@@ -36,6 +36,7 @@ from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnection
 from ..domain.inputs import text_problem, unreadable_texts
 from . import (
     Accepted,
+    ListedMessage,
     OutgoingSms,
     PermanentProviderError,
     ReportRefused,
@@ -324,6 +325,45 @@ class MessageBird:
 
     def parse_report(self, fields: Mapping) -> StatusReport:
         return parse_report(fields)
+
+    def list_messages(self, recipient: str, since: datetime, until: datetime) -> list[ListedMessage]:
+        return list_messages(self.client, recipient, since, until)
+
+
+LIST_PAGE = 100
+
+
+def list_messages(client, recipient: str, since: datetime, until: datetime) -> list[ListedMessage]:
+    """REST `GET /messages` with its documented filters, every page; there is no filter by reference.
+
+    :raise TransientProviderError: no answer, or an answer that cannot be read.
+    """
+    params = {"recipient": recipient.strip().removeprefix("+"), "from": _rfc3339(since),
+              "until": _rfc3339(until), "limit": LIST_PAGE, "offset": 0}
+    listed = []
+    while True:
+        page = _list_page(client, params)
+        listed += [ListedMessage(item["id"], item.get("reference")) for item in page["items"]]
+        params["offset"] += LIST_PAGE
+        if params["offset"] >= page["totalCount"] or not page["items"]:
+            return listed
+
+
+def _list_page(client, params) -> dict:
+    try:
+        page = json.loads(client.http_client.request("messages", "GET", dict(params)))
+        if "errors" in page:
+            raise TransientProviderError(f"message list refused: {page['errors']}")
+        page["items"], page["totalCount"] = list(page["items"]), int(page["totalCount"])
+        return page
+    except requests.RequestException as exc:  # includes an HTTP error status
+        raise TransientProviderError(f"message list not answered: {exc}") from exc
+    except (ValueError, KeyError, TypeError) as exc:
+        raise TransientProviderError(f"unreadable message list: {exc}") from exc
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat()
 
 
 def sending_disabled(config: Mapping) -> str | None:

@@ -5,6 +5,7 @@
                          +--take back--> cancelled | skipped |
                          +--retry later--> queued (unclaimed, next_attempt_at)
     failed (outcome_unknown) --confirm--> submitted
+    failed (outcome_unknown) --resend (once, provably absent at the provider)--> queued
 
 Every step is a conditional UPDATE (`WHERE status = ... AND claim_token =
 ...`) whose row count says whether the caller still owns the reminder, so
@@ -167,7 +168,11 @@ def learn_message_id(reminder_id: int, message_id: str, now: datetime) -> bool:
     return confirm(reminder_id, message_id, now)
 
 
-def confirm(reminder_id: int, message_id: str, now: datetime, *conditions) -> bool:
+REPORT_PROVES = "the provider's status report shows that the submission with unknown outcome was accepted"
+LIST_PROVES = "the provider's message list shows that the submission with unknown outcome was accepted"
+
+
+def confirm(reminder_id: int, message_id: str, now: datetime, *conditions, note: str = REPORT_PROVES) -> bool:
     """The provider accepted a submission whose answer we never got: submitted after all.
 
     The one place an unknown outcome is settled: a status report proves it for
@@ -182,10 +187,27 @@ def confirm(reminder_id: int, message_id: str, now: datetime, *conditions) -> bo
     if done:
         row = _submission(reminder_id)
         events(now, [(row, "submission_confirmed", {
-            "message_id": message_id, "text": row.body,
-            "note": "the provider's status report shows that the submission with unknown outcome was accepted",
+            "message_id": message_id, "text": row.body, "note": note,
         })])
-        log.info("reminder %s: unknown outcome resolved by a status report (message %s)", reminder_id, message_id)
+        log.info("reminder %s: unknown outcome resolved (message %s)", reminder_id, message_id)
+    return done
+
+
+def ask_again(row, next_at: datetime, now: datetime, data: dict) -> bool:
+    """An unknown outcome the provider could not settle now: asked again at `next_at`."""
+    done = _set(row.id, ANY_CLAIM, [*UNKNOWN, Reminder.provider_message_id.is_(None)], next_attempt_at=next_at)
+    if done:
+        events(now, [(row, "outcome_check", {**data, "next_check_at": next_at.isoformat()})])
+    return done
+
+
+def resend(row, now: datetime) -> bool:
+    """An unknown outcome the provider proves it never got: back to the dispatcher, due now."""
+    done = _set(row.id, ANY_CLAIM, [*UNKNOWN, Reminder.provider_message_id.is_(None)], status="queued",
+                reason=None, claim_token=None, claimed_at=None, submit_started_at=None, next_attempt_at=now,
+                provider_error_code=None, provider_error_text=None)
+    if done:
+        events(now, [(row, "outcome_resent", {"note": "the provider's message list shows it never got the SMS"})])
     return done
 
 
