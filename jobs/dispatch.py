@@ -10,6 +10,7 @@ from datetime import datetime
 from flask import current_app
 from rq import Queue
 
+from portal import providers
 from portal import queue as queues
 from portal import sending
 
@@ -21,8 +22,9 @@ log = logging.getLogger(__name__)
 
 def dispatch(now: datetime | None = None, connection=None) -> int:
     """One cycle: mark lost submissions, claim every due reminder, enqueue them; how many."""
-    if not current_app.config.get("MESSAGEBIRD_ACCESS_KEY"):
-        log.warning("sending disabled: MESSAGEBIRD_ACCESS_KEY is not set; due reminders stay planned")
+    disabled = providers.sending_disabled(current_app.config)
+    if disabled:
+        log.warning("sending disabled: %s; due reminders stay planned", disabled)
         return 0
     connection = connection or queues.connection()
     swept = sending.sweep_unknown_outcomes(now)

@@ -1,32 +1,28 @@
-"""The send job: submit a batch of claimed reminders through the messagebird SDK.
+"""The send job: submit a batch of claimed reminders through the configured SMS provider.
 
-Each reminder is re-checked just before submission (`planning.check_before_send`,
-then the monthly quota under a lock), rendered (`planning.compose`) and stored
-exactly as submitted; `submit_started_at` is committed before the provider is
-called. What happens when the outcome is not known: see `portal.sending`.
+`portal.sending.submission.prepare` re-checks each reminder just before
+submission, composes it, and commits its text and `submit_started_at` (and
+counts the monthly quota) before the provider is called; its `record_*`
+functions record the answer. What happens when the outcome is not known: see
+`portal.sending.state`.
 """
 import logging
-import os
 import time
 from datetime import datetime
 
 from flask import current_app
 from rq import get_current_job
 
-from portal import metrics, sending
+from portal import metrics, providers
 from portal.extensions import db
 from portal.models import utcnow
-from portal.domain.eligibility import status_for
-from portal.planning import check_before_send, compose
+from portal.sending import submission as sending
 
-from . import provider
 from .context import app_context
 
 log = logging.getLogger(__name__)
 
-STATUS_PATH = "/webhooks/messagebird/status"
 JOB_TIMEOUT = 600  # seconds; a batch of 50 with every call timing out still fits
-_clients: dict = {}
 
 
 def send_batch(token: str, reminder_ids: list[int]) -> dict:
@@ -34,56 +30,47 @@ def send_batch(token: str, reminder_ids: list[int]) -> dict:
     job = get_current_job()
     outcomes: dict[str, int] = {}
     with app_context():
-        client = provider_client()
+        provider = providers.for_config(current_app.config)
         for reminder_id in reminder_ids:
-            outcome = send_reminder(client, reminder_id, token)
+            outcome = send_reminder(provider, reminder_id, token)
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
         db.session.remove()
     log.info("job %s: %d reminders: %s", job.id if job else "-", len(reminder_ids), outcomes)
     return outcomes
 
 
-def send_reminder(client, reminder_id: int, token: str) -> str:
+def send_reminder(provider, reminder_id: int, token: str) -> str:
     """Check, render, submit and record one reminder; returns what happened to it."""
     try:
-        return _send(client, reminder_id, token)
+        return _send(provider, reminder_id, token)
     except BaseException:
         # the claim stays; the dispatcher takes it again when it is stale
         db.session.rollback()
         raise
 
 
-def _send(client, reminder_id: int, token: str) -> str:
-    reminder = sending.load_owned(reminder_id, token)
-    if reminder is None:
-        db.session.rollback()
-        return "not_owned"
+def _send(provider, reminder_id: int, token: str) -> str:
     now = utcnow()
-    reason = check_before_send(reminder, now)
-    if reason:
-        sending.finish_unsent(reminder, token, reason, status_for(reason), now)
-        return reason
-    composed = compose(reminder, now)
-    refused = sending.begin_submission(reminder, token, composed, now)
-    if refused:
-        return refused
-    submission = provider.Submission(
+    ready = sending.prepare(reminder_id, token, now)
+    if isinstance(ready, str):
+        return ready
+    reminder, composed = ready.reminder, ready.composed
+    sms = providers.OutgoingSms(
         originator=composed.sender, recipient=composed.recipient, body=composed.body,
-        reference=str(reminder.id), report_url=report_url(),
-        validity_seconds=validity_seconds(reminder.start_at, now),
-        datacoding="unicode" if composed.encoding == "UCS-2" else "plain",
+        reference=str(reminder.id), report_url=report_url(provider),
+        validity_seconds=validity_seconds(reminder.start_at, now), unicode=composed.encoding == "UCS-2",
     )
     practice = reminder.practice.slug
     started = time.perf_counter()
     try:
-        accepted = provider.submit(client, submission)
-    except provider.PermanentProviderError as exc:
+        accepted = provider.submit(sms)
+    except providers.PermanentProviderError as exc:
         metrics.provider_call("refused", started)
         sending.record_failed(reminder, token, exc.code, exc.description or str(exc), utcnow())
         log.warning("reminder %s of practice %s: refused by the provider (code %s); not resent",
                     reminder_id, practice, exc.code)
         return "failed"
-    except provider.TransientProviderError as exc:
+    except providers.TransientProviderError as exc:
         code = exc.status or ("no_answer" if exc.ambiguous else "no_connection")
         if exc.ambiguous:
             metrics.provider_call("unknown", started)
@@ -106,15 +93,5 @@ def validity_seconds(start_at: datetime, now: datetime) -> int:
     return int((start_at - now).total_seconds())
 
 
-def report_url() -> str:
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + STATUS_PATH
-
-
-def provider_client():
-    """One SDK client per process and endpoint: connections are reused between jobs."""
-    config = current_app.config
-    key = (os.getpid(), config["MESSAGEBIRD_ENDPOINT"], config["MESSAGEBIRD_ACCESS_KEY"],
-           tuple(config["MESSAGEBIRD_TIMEOUT"]))
-    if key not in _clients:
-        _clients[key] = provider.make_client(key[1], key[2], timeout=key[3])
-    return _clients[key]
+def report_url(provider) -> str:
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + provider.status_path

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
+from .providers import NAMES as PROVIDER_NAMES
+
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
@@ -116,6 +118,7 @@ SETTINGS = (
     Setting("DATABASE_URL", database_url, None, key="SQLALCHEMY_DATABASE_URI"),
     Setting("REDIS_URL", redis_url, None),
     Setting("SECRET_KEY", text_value, None, secret=True),
+    Setting("SMS_PROVIDER", one_of(*PROVIDER_NAMES), "messagebird"),  # a module of portal.providers
     Setting("MESSAGEBIRD_ACCESS_KEY", text_value, None, secret=True),
     Setting("MESSAGEBIRD_SIGNING_KEY", text_value, None, secret=True),
     Setting("MESSAGEBIRD_ENDPOINT", http_url, "https://rest.messagebird.com"),
@@ -136,6 +139,8 @@ SETTINGS = (
     Setting("DISPATCH_CHUNK", whole(1), 1000),  # reminders claimed per transaction
     Setting("CLAIM_STALE_SECONDS", seconds, 300),  # a claim whose job never began the submission
     Setting("SUBMIT_STALE_SECONDS", seconds, 120),  # a submission begun without an outcome (> timeouts)
+    # an unknown outcome is asked about once the provider's message list shows a submission this old
+    Setting("OUTCOME_CHECK_DELAY_SECONDS", seconds, 60),
     Setting("SEND_RETRY_BASE_SECONDS", seconds, 30),
     Setting("SEND_RETRY_MAX_SECONDS", seconds, 1800),
     Setting("SEND_MAX_ATTEMPTS", whole(1), 8),

@@ -9,30 +9,28 @@ never commits. The rules:
   row of the new start, re-using it when the appointment comes back to a time;
 - rows that are submitted or failed belong to the sender: never touched; a queued
   row too, once its submission has begun (submit_started_at). Before that, a
-  claimed row may still be cancelled or skipped, by a conditional UPDATE that
-  loses against a send job that began first (`_take_back`), so a cancellation
-  is final at once;
+  claimed row may still be cancelled or skipped, through the sender's state
+  machine, losing against a send job that began first (`_take_back`), so a
+  cancellation is final at once; the send-time check and composing live with
+  submission (`sending.submission`);
 - the outcome follows `eligibility.skip_reason` and `schedule.due_time`;
 - re-planning is idempotent: an unchanged outcome writes nothing, not even an event.
 """
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from .domain.eligibility import ReminderFacts, skip_reason, status_for
-from .domain.messages import render, reminder_values, sms_info
 from .domain.schedule import SendPolicy, due_time, policy_from_settings
 from .extensions import db
 from .models import Appointment, AppointmentEvent, Patient, Practice, Reminder, utcnow
 from .practices import effective_values, licence_active
+from .sending import state
 
 SENDER_OWNED = ("queued", "submitted", "failed")
-# The latest a reminder may still go out before its appointment starts.
-LAST_MOMENT = timedelta(seconds=60)
 EVENT_KINDS = {"planned": "planned", "skipped": "skipped", "cancelled": "reminder_cancelled"}
 
 
@@ -53,17 +51,6 @@ class Outcome:
     note: str | None = None
 
 
-@dataclass(frozen=True)
-class Composed:
-    """An SMS as it will be submitted."""
-
-    body: str
-    recipient: str | None
-    sender: str
-    encoding: str
-    segments: int
-
-
 @dataclass
 class _Run:
     """One planning run: events are written after the new rows have IDs."""
@@ -82,42 +69,6 @@ class _Run:
             for appointment, reminder, kind, data in self.events
         ])
         db.session.flush()
-
-
-# --- what the send job calls -------------------------------------------------
-
-def check_before_send(reminder: Reminder, now: datetime) -> str | None:
-    """Re-check a reminder just before submission: the reason not to send it, or None.
-
-    The quota is not checked here: the sender counts it.
-    """
-    appointment = reminder.appointment
-    reason = skip_reason(facts_for(appointment, now))
-    if reason in ("patient_erased", "appointment_cancelled"):
-        return reason
-    if appointment.start_at != reminder.start_at:
-        return "appointment_moved"
-    # The reminder was planned with consent: missing consent now means it was withdrawn.
-    if reason:
-        return "consent_withdrawn" if reason == "no_consent" else reason
-    # Workers that were down for hours must not remind of an appointment that has begun.
-    return "too_late" if reminder.start_at - now < LAST_MOMENT else None
-
-
-def compose(reminder: Reminder, now: datetime) -> Composed:
-    """The text, recipient and sender of `reminder`, rendered in the practice's time zone."""
-    appointment, practice = reminder.appointment, reminder.practice
-    patient = appointment.patient
-    settings = effective_values(practice)
-    values = reminder_values(
-        salutation=patient.salutation, first_name=patient.first_name, last_name=patient.last_name,
-        start_local=reminder.start_at.astimezone(ZoneInfo(settings["timezone"])),
-        practice_name=practice.name, practice_phone=practice.phone, therapist=appointment.therapist,
-    )
-    body = render(settings["template"], values)
-    info = sms_info(body)
-    return Composed(body=body, recipient=patient.mobile_e164, sender=settings["sender"],
-                    encoding=info.encoding, segments=info.segments)
 
 
 def appointment_start(appointment: Appointment) -> datetime:
@@ -272,16 +223,9 @@ def _claimed_unsent(row: Reminder) -> bool:
 def _take_back(run: _Run, appointment: Appointment, row: Reminder, outcome: Outcome) -> None:
     """Cancel or skip a claimed row, unless a send job began its submission first.
 
-    The send job only begins a submission of a row that is still queued
-    (`sending.begin_submission`), so exactly one of the two wins.
+    The sender's state machine decides (`sending.state.take_back`): exactly one of the two wins.
     """
-    taken = db.session.execute(
-        update(Reminder).where(Reminder.id == row.id, Reminder.status == "queued",
-                               Reminder.submit_started_at.is_(None))
-        .values(status=outcome.status, reason=outcome.reason, claim_token=None, next_attempt_at=None,
-                updated_at=run.now)
-        .execution_options(synchronize_session=False)
-    ).rowcount == 1
+    taken = state.take_back(row, outcome.status, outcome.reason, run.now)
     db.session.refresh(row)
     if taken:
         _event(run, appointment, row, outcome, note="taken back from the sender before submission")

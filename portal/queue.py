@@ -21,7 +21,7 @@ from rq.job import Job
 
 log = logging.getLogger(__name__)
 
-QUEUE_NAMES = ("send", "dispatch", "maintenance")
+QUEUE_NAMES = ("send", "dispatch", "maintenance", "outcomes")
 
 
 def connection(url: str | None = None) -> redis.Redis:

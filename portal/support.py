@@ -27,7 +27,7 @@ from .extensions import db
 from .i18n import domain_text
 from .models import Appointment, AppointmentEvent, DeliveryReport, Patient, Practice, Reminder, utcnow
 from .practices import effective_settings, licence_in_force
-from .sending import quota_usage
+from .sending import quota_usage, submission
 
 # The practice program counts as offline when it has not called for this long.
 ONLINE_WITHIN = timedelta(hours=24)
@@ -309,10 +309,10 @@ def text_now(appointment: Appointment, reminders: list[Reminder], now: datetime 
         # Not stored: a stand-in so that the one composing rule can render it.
         reminder = Reminder(appointment=appointment, practice=appointment.practice, start_at=appointment.start_at,
                             status="planned")
-    blocked = planning.check_before_send(reminder, now)
+    blocked = submission.check_before_send(reminder, now)
     if blocked == "consent_withdrawn" and appointment.patient.consent_withdrawn_at is None:
         blocked = "no_consent"  # never consented: there is nothing to withdraw
-    return planning.compose(reminder, now), blocked
+    return submission.compose(reminder, now), blocked
 
 
 def text_sent(reminders: list[Reminder]) -> Reminder | None:
@@ -382,7 +382,9 @@ def event_line(event: AppointmentEvent) -> str:
         "submitted": _("submitted to the provider"), "failed": _("sending failed"),
         "outcome_unknown": _("no answer from the provider; may have been sent; not resent"),
         "send_retry": _("sending will be retried"), "delivery_report": _("delivery report"),
-        "submission_confirmed": _("submission confirmed by a delivery report"), "replanned": _("re-planned"),
+        "submission_confirmed": _("submission confirmed by the provider"), "replanned": _("re-planned"),
+        "outcome_check": _("asked the provider about the unknown outcome"),
+        "outcome_resent": _("the provider never got the SMS: sent again"),
     }
     parts = [words.get(event.kind, event.kind)]
     if event.change_source:
@@ -406,6 +408,10 @@ def event_line(event: AppointmentEvent) -> str:
         parts.append(f"({explain_submission_error(data['code'], data.get('text'), locale).meaning})")
     if data.get("message_id") and event.kind in ("submitted", "submission_confirmed"):
         parts.append(_("message ID %(id)s", id=data["message_id"]))
+    if event.kind == "outcome_check" and data.get("result") == "unreachable":
+        parts.append(_("(provider unreachable; asked again %(at)s)", at=_iso_local(data.get("next_check_at"), event)))
+    elif event.kind == "outcome_check":
+        parts.append(_("(the provider never got it, not even when sent again; ask the practice to call the patient)"))
     return " ".join(str(part) for part in parts)
 
 

@@ -6,7 +6,7 @@ import time
 
 from flask import Blueprint, Flask, current_app, jsonify, request
 
-from .messages import Invalid, build_message
+from .messages import BadFilter, Invalid, build_message, list_filters, matches
 from .state import Sandbox
 
 log = logging.getLogger(__name__)
@@ -94,6 +94,26 @@ def create_message():
     if delay and faults["accept_then_delay"]:
         time.sleep(delay)  # the client may time out now, but the message is accepted
     return jsonify(message), 201
+
+
+@bp.get("/messages")
+def list_messages():
+    """The accepted messages, newest first, filtered and paged as the REST API does.
+
+    :raise 422: for a malformed filter.
+    """
+    try:
+        filters = list_filters(request.args)
+    except BadFilter as exc:
+        return error(422, 9, f"{exc} is not valid", str(exc))
+    found = [m for m in reversed(sandbox().all_messages()) if matches(m, filters)]
+    offset, limit = filters["offset"], filters["limit"]
+    page = found[offset:offset + limit]
+    base = f"{request.host_url}messages?limit={limit}&offset="
+    last = max(0, (len(found) - 1) // limit * limit)
+    links = {"first": f"{base}0", "previous": f"{base}{max(0, offset - limit)}" if offset else None,
+             "next": f"{base}{offset + limit}" if offset + limit < len(found) else None, "last": f"{base}{last}"}
+    return jsonify(offset=offset, limit=limit, count=len(page), totalCount=len(found), links=links, items=page)
 
 
 @bp.get("/messages/<message_id>")

@@ -157,3 +157,48 @@ def report_sequence(message, recipient, outcome, report_delay):
         }
         for n, (status, reason, code) in enumerate(steps)
     ]
+
+
+class BadFilter(ValueError):
+    """A `GET /messages` filter the provider would refuse; the text names it."""
+
+
+LIST_LIMIT_MAX = 450  # the provider's largest page
+
+
+def list_filters(args):
+    """The filters of `GET /messages` as the REST API documents them (no filter by reference).
+
+    :raise BadFilter: for a malformed value.
+    """
+    filters = {"recipient": args.get("recipient"), "status": args.get("status")}
+    if filters["recipient"] is not None and not filters["recipient"].lstrip("+").isdigit():
+        raise BadFilter("recipient")
+    for name in ("from", "until"):
+        raw = args.get(name)
+        try:
+            filters[name] = datetime.fromisoformat(raw.replace("Z", "+00:00")) if raw else None
+        except ValueError:
+            raise BadFilter(name) from None
+        if filters[name] is not None and filters[name].tzinfo is None:
+            raise BadFilter(name)
+    for name, default, most in (("limit", 20, LIST_LIMIT_MAX), ("offset", 0, None)):
+        raw = args.get(name, str(default))
+        if not raw.isdigit() or (most is not None and not 1 <= int(raw) <= most):
+            raise BadFilter(name)
+        filters[name] = int(raw)
+    return filters
+
+
+def matches(message, filters):
+    """Whether a message passes the recipient, status and creation-time filters."""
+    items = message["recipients"]["items"]
+    recipient = filters["recipient"]
+    if recipient and not any(str(item["recipient"]) == recipient.lstrip("+") for item in items):
+        return False
+    if filters["status"] and not any(item["status"] == filters["status"] for item in items):
+        return False
+    created = datetime.fromisoformat(message["createdDatetime"])
+    if filters["from"] and created < filters["from"]:
+        return False
+    return not (filters["until"] and created > filters["until"])

@@ -64,6 +64,11 @@ class Sandbox:
             record = self._messages.get(message_id)
             return copy.deepcopy(record["message"]) if record else None
 
+    def all_messages(self):
+        """Every accepted message, oldest first."""
+        with self._lock:
+            return copy.deepcopy([record["message"] for record in self._messages.values()])
+
     def delete(self, message_id):
         with self._lock:
             return self._messages.pop(message_id, None) is not None

@@ -4,10 +4,11 @@ import logging
 from flask import Blueprint, jsonify, request
 
 from portal import metrics
+from portal.providers import ReportRefused, ReportUnreadable
 
 from .records import Duplicate, record
-from .reports import Unreadable, read_report
-from .signature import Refused, verify
+from .reports import read_report
+from .signature import verify
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
@@ -22,12 +23,12 @@ def messagebird_status():
     """
     try:
         signature = verify(request)
-    except Refused as exc:
+    except ReportRefused as exc:
         log.warning("status report refused: %s", exc)
         return _answer(401, "refused", str(exc))
     try:
         report = read_report(request)
-    except Unreadable as exc:
+    except ReportUnreadable as exc:
         log.warning("unreadable status report: %s", exc)
         return _answer(400, "unreadable", str(exc))
     try:

@@ -1,22 +1,8 @@
-"""Verifying `MessageBird-Signature-JWT`: the SDK's RequestValidator, plus replay protection."""
-from dataclasses import dataclass
-from datetime import datetime, timezone
-
+"""Verifying a status report's signature (the provider's rule), plus replay protection by its jti."""
 from flask import Request, current_app
-from messagebird.error import ValidationError
-from messagebird.request_validator import RequestValidator
 
-HEADER = "MessageBird-Signature-JWT"
-
-
-class Refused(Exception):
-    """A request whose signature does not hold; the text says why (for the log and the 401)."""
-
-
-@dataclass(frozen=True)
-class Signature:
-    jti: str
-    expires_at: datetime
+from portal import providers
+from portal.providers import Signature
 
 
 def signed_url(request: Request) -> str:
@@ -32,18 +18,6 @@ def signed_url(request: Request) -> str:
 
 
 def verify(request: Request) -> Signature:
-    """:raise Refused: no signing key configured, no or invalid signature, expired, no jti."""
-    key = current_app.config.get("MESSAGEBIRD_SIGNING_KEY")
-    if not key:
-        raise Refused("no signing key configured: status reports are refused")
-    token = request.headers.get(HEADER)
-    if not token:
-        raise Refused(f"missing {HEADER} header")
-    try:
-        claims = RequestValidator(key).validate_signature(token, signed_url(request), request.get_data())
-    except (ValidationError, KeyError) as exc:
-        raise Refused(f"invalid signature: {exc}") from exc
-    jti = claims.get("jti")
-    if not isinstance(jti, str) or not jti or len(jti) > 128:
-        raise Refused("signature without a usable jti: cannot exclude a replay")
-    return Signature(jti=jti, expires_at=datetime.fromtimestamp(int(claims["exp"]), timezone.utc))
+    """:raise portal.providers.ReportRefused: no signing key configured, no or invalid signature, expired, no jti."""
+    provider = providers.for_config(current_app.config)
+    return provider.verify_report(signed_url(request), request.headers, request.get_data())

@@ -8,9 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..providers.messagebird import SIGNATURE_HEADER
 from .practice_schemas import DeliveryStatus
-
-SIGNATURE_HEADER = "MessageBird-Signature-JWT"
 
 
 class StatusReport(BaseModel):

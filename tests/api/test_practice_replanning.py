@@ -8,7 +8,7 @@ from sqlalchemy import select
 from jobs.licences import replan_licence_changes
 from portal.extensions import db
 from portal.models import Practice, Reminder
-from portal.planning import check_before_send
+from portal.sending.submission import check_before_send
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
 PATIENT = {"first_name": "Erika", "last_name": "Mustermann", "mobile": "0170 1234567", "sms_consent": True}

@@ -5,7 +5,8 @@ from sqlalchemy import event, select
 
 from portal.extensions import db
 from portal.models import Licence, Reminder
-from portal.planning import check_before_send, compose, plan_appointment, replan_patient, replan_practice
+from portal.planning import plan_appointment, replan_patient, replan_practice
+from portal.sending.submission import check_before_send, compose
 
 from .conftest import NOW, berlin, events_of, reminders_of
 

@@ -14,7 +14,8 @@ from portal.domain.eligibility import skip_reason, status_for
 from portal.domain.schedule import due_time, in_quiet_hours
 from portal.extensions import db
 from portal.models import AppointmentEvent, Licence, Reminder
-from portal.planning import check_before_send, facts_for, plan_appointment, practice_facts, replan_practice
+from portal.planning import facts_for, plan_appointment, practice_facts, replan_practice
+from portal.sending.submission import check_before_send
 
 from .conftest import NOW, berlin
 

@@ -1,4 +1,4 @@
-"""jobs.provider against the sandbox over real HTTP: IDs on success, typed failures otherwise."""
+"""portal.providers.messagebird against the sandbox over real HTTP: IDs on success, typed failures otherwise."""
 
 import socket
 import threading
@@ -10,7 +10,7 @@ from messagebird.client import USER_AGENT, ErrorException
 from messagebird.http_client import HttpClient, ResponseFormat
 from messagebird.request_validator import RequestValidator
 
-from jobs.provider import (
+from portal.providers.messagebird import (
     Accepted, PermanentProviderError, SessionHttpClient, Submission, TransientProviderError,
     _retry_after, make_client, submit,
 )

@@ -364,3 +364,21 @@ def test_command_line_reads_arguments_and_environment():
     assert (args.port, args.access_key) == (9002, "cli-key")
     with pytest.raises(SystemExit):
         parse_args([], environ={})
+
+
+def test_messages_are_listed_by_the_documented_filters_and_paged(sandbox_server):
+    for n, recipient in enumerate(["4917011111111", "4917022222222", "4917011111111", "4917011111111"]):
+        assert post_message(sandbox_server, recipients=[recipient], reference=f"r-{n}").status_code == 201
+    url = f"{sandbox_server.url}/messages"
+
+    page = sandbox_server.http.get(url, params={"recipient": "+4917011111111", "limit": 2}, timeout=5).json()
+
+    assert set(page) == {"offset", "limit", "count", "totalCount", "links", "items"}
+    assert (page["offset"], page["limit"], page["count"], page["totalCount"]) == (0, 2, 2, 3)
+    assert [item["reference"] for item in page["items"]] == ["r-3", "r-2"]  # newest first
+    rest = sandbox_server.http.get(page["links"]["next"], params={"recipient": "4917011111111"}, timeout=5).json()
+    assert [item["reference"] for item in rest["items"]] == ["r-0"] and rest["links"]["next"] is None
+    later = sandbox_server.http.get(url, params={"from": "2999-01-01T00:00:00+00:00"}, timeout=5).json()
+    assert later["totalCount"] == 0
+    refused = sandbox_server.http.get(url, params={"until": "yesterday"}, timeout=5)
+    assert refused.status_code == 422 and refused.json()["errors"][0]["parameter"] == "until"

@@ -256,7 +256,7 @@ def test_a_reference_to_another_number_confirms_nothing(webhook, make):
 
 def test_an_orphan_is_attached_when_its_message_becomes_known(webhook, make):
     from portal.models import utcnow
-    from portal.sending import record_submitted
+    from portal.sending.submission import record_submitted
 
     assert webhook.get(report(message_id="m-9", status="delivered")).json == {"result": "orphan"}
     practice = make.licensed_practice()

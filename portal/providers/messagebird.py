@@ -1,8 +1,9 @@
-"""The SMS provider as the send jobs see it: submit one message, get an ID or a typed failure.
+"""MessageBird, the one SMS provider: everything that is its own lives here.
 
 The messagebird SDK does the talking, over ``SessionHttpClient`` (one pooled
 ``requests.Session`` with a timeout) instead of its own ``HttpClient`` (bare
-``requests.post``, no timeout). Every failure comes out as one of two errors:
+``requests.post``, no timeout). Every failure of a submission comes out as one
+of the interface's two errors:
 
 - ``TransientProviderError``: try again later (timeouts, connection errors, 5xx,
   429). ``ambiguous`` is True when the request may have reached the provider
@@ -10,8 +11,13 @@ The messagebird SDK does the talking, over ``SessionHttpClient`` (one pooled
   retrying then can send the SMS twice, so the caller must record it.
 - ``PermanentProviderError``: the provider refused the message (its error
   codes, other 4xx); retrying will not help.
-"""
 
+Status reports come signed in the ``MessageBird-Signature-JWT`` header (the
+SDK's ``RequestValidator``; it does not check ``jti``: replays are ours to
+refuse), as query string, form or JSON with MessageBird's field names.
+"""
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -20,10 +26,25 @@ from urllib.parse import urljoin
 import messagebird
 import requests
 from messagebird.client import USER_AGENT, ErrorException
+from messagebird.error import ValidationError
 from messagebird.http_client import ResponseFormat
+from messagebird.request_validator import RequestValidator
 from messagebird.serde import json_serialize
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
+
+from ..domain.inputs import text_problem, unreadable_texts
+from . import (
+    Accepted,
+    ListedMessage,
+    OutgoingSms,
+    PermanentProviderError,
+    ReportRefused,
+    ReportUnreadable,
+    Signature,
+    StatusReport,
+    TransientProviderError,
+)
 
 DEFAULT_TIMEOUT = (3.05, 10)  # seconds: (connect, read)
 # statuses that mean "not processed, try later"; 504 is a proxy giving up on the provider
@@ -36,33 +57,6 @@ CONFIG_ERRORS = (
     requests.exceptions.InvalidHeader,
     requests.exceptions.URLRequired,
 )
-
-
-class ProviderError(Exception):
-    """Base of the provider failures a send job handles."""
-
-
-class TransientProviderError(ProviderError):
-    """Worth retrying later; ``ambiguous`` if the provider may have accepted the message."""
-
-    def __init__(self, text, *, ambiguous=False, retry_after=None, status=None):
-        super().__init__(text)
-        self.text = text
-        self.ambiguous = ambiguous
-        self.retry_after = retry_after  # seconds, from a Retry-After header
-        self.status = status  # HTTP status, when there was an answer
-
-
-class PermanentProviderError(ProviderError):
-    """Refused by the provider; ``code`` is its error code as a string ("2", "9", "http_400")."""
-
-    def __init__(self, code, description, parameter=None, *, status=None):
-        where = f" (parameter {parameter})" if parameter else ""
-        super().__init__(f"provider error {code}: {description}{where}")
-        self.code = str(code)
-        self.description = description
-        self.parameter = parameter
-        self.status = status
 
 
 @dataclass(frozen=True)
@@ -84,12 +78,6 @@ class Submission:
             "datacoding": self.datacoding,
         }
         return {key: value for key, value in params.items() if value is not None}
-
-
-@dataclass(frozen=True)
-class Accepted:
-    message_id: str
-    created_at: datetime | None  # UTC, as the provider reports it
 
 
 class SessionHttpClient:
@@ -234,3 +222,160 @@ def _retry_after(value):
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
     return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+# --- status reports ---------------------------------------------------------------
+
+SIGNATURE_HEADER = "MessageBird-Signature-JWT"
+STATUS_PATH = "/webhooks/messagebird/status"
+REPORT_FIELDS = ("id", "reference", "recipient", "status", "statusDatetime", "statusReason", "statusErrorCode")
+# MessageBird's delivery statuses are ours by name; anything else is kept as it came.
+DELIVERY_STATUSES = {name: name for name in ("scheduled", "buffered", "sent", "delivered", "delivery_failed",
+                                             "expired")}
+# The provider adds a dozen short fields (mccmnc, ported, price, ...); a signed report may still carry more.
+MAX_DETAILS = 2000  # characters of the extra fields as JSON
+
+
+def verify_report(signing_key: str | None, url: str, headers: Mapping, body: bytes) -> Signature:
+    """:raise ReportRefused: no signing key configured, no or invalid signature, expired, no jti."""
+    if not signing_key:
+        raise ReportRefused("no signing key configured: status reports are refused")
+    token = headers.get(SIGNATURE_HEADER)
+    if not token:
+        raise ReportRefused(f"missing {SIGNATURE_HEADER} header")
+    try:
+        claims = RequestValidator(signing_key).validate_signature(token, url, body)
+    except (ValidationError, KeyError) as exc:
+        raise ReportRefused(f"invalid signature: {exc}") from exc
+    jti = claims.get("jti")
+    if not isinstance(jti, str) or not jti or len(jti) > 128:
+        raise ReportRefused("signature without a usable jti: cannot exclude a replay")
+    return Signature(jti=jti, expires_at=datetime.fromtimestamp(int(claims["exp"]), timezone.utc))
+
+
+def parse_report(fields: Mapping) -> StatusReport:
+    """:raise ReportUnreadable: when a required field is missing or malformed."""
+    message_id = _text(fields, "id", 64, required=True)
+    status = _text(fields, "status", 20, required=True)
+    raw_time = _text(fields, "statusDatetime", 40, required=True)
+    try:
+        status_at = datetime.fromisoformat(raw_time.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ReportUnreadable(f"statusDatetime is not an RFC 3339 time: {raw_time!r}") from exc
+    if status_at.tzinfo is None:
+        raise ReportUnreadable("statusDatetime has no offset")
+    recipient = _text(fields, "recipient", 20)
+    if recipient is not None and not recipient.lstrip("+").isdigit():
+        raise ReportUnreadable("recipient is not a phone number")
+    details = _details(fields)
+    return StatusReport(
+        message_id=message_id, reference=_text(fields, "reference", 128),
+        recipient=recipient.lstrip("+") if recipient else None, status=DELIVERY_STATUSES.get(status, status),
+        status_at=status_at.astimezone(timezone.utc), status_reason=_text(fields, "statusReason", 100),
+        status_error_code=_text(fields, "statusErrorCode", 20), details=details,
+    )
+
+
+def _details(fields: Mapping) -> dict:
+    """Everything else the provider sent, kept as it came when it is short printable text."""
+    details = {key: value for key, value in fields.items() if key not in REPORT_FIELDS}
+    for name, problem in unreadable_texts(details):
+        raise ReportUnreadable(f"{name} {problem}")
+    if len(json.dumps(details)) > MAX_DETAILS:
+        raise ReportUnreadable(f"the extra fields are longer than {MAX_DETAILS} characters")
+    return details
+
+
+def _text(fields: Mapping, name: str, limit: int, required: bool = False) -> str | None:
+    value = fields.get(name)
+    if value is None or value == "":
+        if required:
+            raise ReportUnreadable(f"{name} is missing")
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ReportUnreadable(f"{name} must be a string")
+    value = str(value).strip()
+    if problem := text_problem(value):
+        raise ReportUnreadable(f"{name} {problem}")
+    if len(value) > limit:
+        raise ReportUnreadable(f"{name} is longer than {limit} characters")
+    return value
+
+
+# --- the interface ------------------------------------------------------------------
+
+class MessageBird:
+    """`portal.providers.SmsProvider` over the messagebird SDK; one per process (see `for_config`)."""
+
+    status_path = STATUS_PATH
+
+    def __init__(self, endpoint: str, access_key: str, signing_key: str | None, timeout=DEFAULT_TIMEOUT):
+        self.client = make_client(endpoint, access_key, timeout)
+        self.signing_key = signing_key
+
+    def submit(self, sms: OutgoingSms) -> Accepted:
+        return submit(self.client, Submission(
+            originator=sms.originator, recipient=sms.recipient, body=sms.body, reference=sms.reference,
+            report_url=sms.report_url, validity_seconds=sms.validity_seconds,
+            datacoding="unicode" if sms.unicode else "plain",
+        ))
+
+    def verify_report(self, url: str, headers: Mapping, body: bytes) -> Signature:
+        return verify_report(self.signing_key, url, headers, body)
+
+    def parse_report(self, fields: Mapping) -> StatusReport:
+        return parse_report(fields)
+
+    def list_messages(self, recipient: str, since: datetime, until: datetime) -> list[ListedMessage]:
+        return list_messages(self.client, recipient, since, until)
+
+
+LIST_PAGE = 100
+
+
+def list_messages(client, recipient: str, since: datetime, until: datetime) -> list[ListedMessage]:
+    """REST `GET /messages` with its documented filters, every page; there is no filter by reference.
+
+    :raise TransientProviderError: no answer, or an answer that cannot be read.
+    """
+    params = {"recipient": recipient.strip().removeprefix("+"), "from": _rfc3339(since),
+              "until": _rfc3339(until), "limit": LIST_PAGE, "offset": 0}
+    listed = []
+    while True:
+        page = _list_page(client, params)
+        listed += [ListedMessage(item["id"], item.get("reference")) for item in page["items"]]
+        params["offset"] += LIST_PAGE
+        if params["offset"] >= page["totalCount"] or not page["items"]:
+            return listed
+
+
+def _list_page(client, params) -> dict:
+    try:
+        page = json.loads(client.http_client.request("messages", "GET", dict(params)))
+        if "errors" in page:
+            raise TransientProviderError(f"message list refused: {page['errors']}")
+        page["items"], page["totalCount"] = list(page["items"]), int(page["totalCount"])
+        return page
+    except requests.RequestException as exc:  # includes an HTTP error status
+        raise TransientProviderError(f"message list not answered: {exc}") from exc
+    except (ValueError, KeyError, TypeError) as exc:
+        raise TransientProviderError(f"unreadable message list: {exc}") from exc
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def sending_disabled(config: Mapping) -> str | None:
+    return None if config.get("MESSAGEBIRD_ACCESS_KEY") else "MESSAGEBIRD_ACCESS_KEY is not set"
+
+
+def settings_key(config: Mapping) -> tuple:
+    """The settings an instance is made from: a change makes a new one."""
+    return (config["MESSAGEBIRD_ENDPOINT"], config["MESSAGEBIRD_ACCESS_KEY"], config["MESSAGEBIRD_SIGNING_KEY"],
+            tuple(config["MESSAGEBIRD_TIMEOUT"]))
+
+
+def from_config(config: Mapping) -> MessageBird:
+    endpoint, access_key, signing_key, timeout = settings_key(config)
+    return MessageBird(endpoint, access_key or "", signing_key, timeout)

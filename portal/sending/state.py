@@ -1,0 +1,256 @@
+"""The reminder's state machine once the sender has it: the one writer of its status.
+
+    planned --claim--> queued --begin--> (submitting) --> submitted | failed | skipped
+                         |                                   ^
+                         +--take back--> cancelled | skipped |
+                         +--retry later--> queued (unclaimed, next_attempt_at)
+    failed (outcome_unknown) --confirm--> submitted
+    failed (outcome_unknown) --resend (once, provably absent at the provider)--> queued
+
+Every step is a conditional UPDATE (`WHERE status = ... AND claim_token =
+...`) whose row count says whether the caller still owns the reminder, so
+any number of dispatchers, workers, planners and webhook requests can race:
+exactly one wins each step. Each step writes its timeline event here too.
+
+When the outcome is not known
+-----------------------------
+`submit_started_at` is committed before the provider is called. If the call
+ends without a known outcome (a read timeout after the request was sent, a
+504, a dropped connection, or the worker dying between that commit and
+recording the answer) the provider may have accepted the SMS. We do **not**
+send it again: a second SMS for one appointment is exactly the incumbent's
+"reminders sent twice" complaint. Instead the reminder is marked
+
+    status failed, reason provider_error, provider_error_code "outcome_unknown"
+
+with an `outcome_unknown` event in the appointment's timeline. The provider
+sends status reports for every accepted message with our reminder ID as
+`reference`; when such a report arrives, `learn_message_id` attaches it and
+`confirm` settles the reminder as `submitted` (timeline:
+`submission_confirmed`). These reminders count against the monthly quota
+(they may have cost an SMS).
+"""
+import logging
+from datetime import datetime
+
+from sqlalchemy import and_, insert, or_, select, update
+
+from ..domain.phones import mask_phone
+from ..extensions import db
+from ..models import AppointmentEvent, Reminder, utcnow
+
+log = logging.getLogger(__name__)
+
+OUTCOME_UNKNOWN = "outcome_unknown"
+ANY_CLAIM = object()  # planning may take back a reminder whoever claimed it
+
+NOT_BEGUN = (Reminder.status == "queued", Reminder.submit_started_at.is_(None))
+IN_FLIGHT = (Reminder.status == "queued", Reminder.submit_started_at.is_not(None), Reminder.submitted_at.is_(None))
+UNKNOWN = (Reminder.status == "failed", Reminder.provider_error_code == OUTCOME_UNKNOWN)
+
+
+# --- the dispatcher -----------------------------------------------------------------
+
+def claim(candidate_ids: list[int], claimable, token: str, now: datetime) -> None:
+    """planned (or stale, or waiting for a retry) -> queued, owned by `token`."""
+    db.session.execute(
+        update(Reminder).where(Reminder.id.in_(candidate_ids), claimable)
+        .values(status="queued", claim_token=token, claimed_at=now, next_attempt_at=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def mark_lost(row, now: datetime, stuck) -> bool:
+    """A submission begun by a worker that never came back: outcome unknown, not resent."""
+    done = _set(row.id, row.claim_token, [*stuck, Reminder.provider_message_id.is_(None)],
+                **_unknown_values("the worker stopped after the submission began; it may have been sent"))
+    if done:
+        events(now, [(row, OUTCOME_UNKNOWN, {"error": "worker stopped during the provider call", "resent": False})])
+    return done
+
+
+# --- before the provider is called ----------------------------------------------------
+
+def take_back(reminder, status: str, reason: str, now: datetime, token=ANY_CLAIM, data: dict | None = None) -> bool:
+    """A claimed reminder whose submission has not begun: cancelled or skipped after all.
+
+    Loses against a send job that began the submission first, so a
+    cancellation is final at once. `data` None: the caller writes its own event.
+    """
+    done = _set(reminder.id, token, list(NOT_BEGUN), status=status, reason=reason, claim_token=None,
+                next_attempt_at=None)
+    if done and data is not None:
+        events(now, [(reminder, "reminder_cancelled" if status == "cancelled" else "skipped", data)])
+    return done
+
+
+def begin(reminder, token: str, composed, now: datetime) -> bool:
+    """queued -> submitting: the text as it will be submitted, and `submit_started_at`."""
+    return _set(reminder.id, token, list(NOT_BEGUN), submit_started_at=now, attempts=Reminder.attempts + 1,
+                body=composed.body, recipient=composed.recipient, sender=composed.sender,
+                encoding=composed.encoding, segments=composed.segments, provider_error_code=None,
+                provider_error_text=None)
+
+
+def skip_over_quota(reminder, token: str, now: datetime, used: int, quota: int) -> None:
+    """Undo a begun submission that the quota does not allow: nothing was sent."""
+    _set(reminder.id, token, [], status="skipped", reason="quota_exceeded", claim_token=None,
+         submit_started_at=None, body=None, recipient=None, sender=None, encoding=None, segments=None)
+    events(now, [(reminder, "skipped", {"reason": "quota_exceeded", "at_send": True, "used": used,
+                                        "quota": quota})])
+
+
+# --- the provider's answer ------------------------------------------------------------
+
+def submitted(reminder, token: str, message_id: str, now: datetime):
+    """submitting -> submitted with the provider's message ID (a report may have brought it first).
+
+    Returns the submission as stored, or None when the caller no longer owns it.
+    """
+    done = _set(reminder.id, token,
+                [or_(Reminder.provider_message_id.is_(None), Reminder.provider_message_id == message_id)],
+                status="submitted", reason=None, submitted_at=now, provider_message_id=message_id,
+                provider_error_code=None, provider_error_text=None, next_attempt_at=None)
+    if done:
+        row = _submission(reminder.id)
+        events(now, [(row, "submitted", {
+            "text": row.body, "recipient": _masked(row.recipient), "sender": row.sender,
+            "encoding": row.encoding, "segments": row.segments, "message_id": message_id,
+        })])
+        return row
+    return None
+
+
+def failed(reminder, token: str, code: str, text: str, now: datetime) -> bool:
+    """The provider refused the SMS for good."""
+    done = _set(reminder.id, token, [Reminder.status == "queued"], status="failed", reason="provider_error",
+                provider_error_code=str(code)[:20], provider_error_text=(text or "")[:500],
+                claim_token=None, next_attempt_at=None)
+    if done:
+        events(now, [(reminder, "failed", {"code": str(code), "text": text})])
+    return done
+
+
+def unknown(reminder, token: str, error: str, now: datetime) -> bool:
+    """The call may have reached the provider: outcome unknown, not resent.
+
+    Refused when a status report already named the reminder: it was accepted.
+    """
+    done = _set(reminder.id, token, [Reminder.status == "queued", Reminder.submitted_at.is_(None),
+                                     Reminder.provider_message_id.is_(None)], **_unknown_values(error))
+    if done:
+        events(now, [(reminder, OUTCOME_UNKNOWN, {"error": error, "resent": False})])
+    return done
+
+
+def retry_later(reminder, token: str, error: str, attempt: int, next_at: datetime, now: datetime) -> bool:
+    """A transient failure before the provider took the SMS: unclaimed until `next_at`."""
+    done = _set(reminder.id, token, [Reminder.status == "queued"], claim_token=None, claimed_at=None,
+                submit_started_at=None, next_attempt_at=next_at, provider_error_code="transient",
+                provider_error_text=error[:500])
+    if done:
+        events(now, [(reminder, "send_retry", {"error": error, "attempt": attempt,
+                                                "next_attempt_at": next_at.isoformat()})])
+    return done
+
+
+# --- the provider's word after the fact -------------------------------------------------
+
+def learn_message_id(reminder_id: int, message_id: str, now: datetime) -> bool:
+    """A status report names a begun submission (by our reference) that has no message ID yet.
+
+    While the call is in flight the ID is only attached: the send job (or the
+    sweep) settles it. An unknown outcome is confirmed at once.
+    """
+    if _set(reminder_id, ANY_CLAIM, [*IN_FLIGHT, Reminder.provider_message_id.is_(None)],
+            provider_message_id=message_id):
+        return True
+    return confirm(reminder_id, message_id, now)
+
+
+REPORT_PROVES = "the provider's status report shows that the submission with unknown outcome was accepted"
+LIST_PROVES = "the provider's message list shows that the submission with unknown outcome was accepted"
+
+
+def confirm(reminder_id: int, message_id: str, now: datetime, *conditions, note: str = REPORT_PROVES) -> bool:
+    """The provider accepted a submission whose answer we never got: submitted after all.
+
+    The one place an unknown outcome is settled: a status report proves it for
+    a reminder marked unknown, or the sweep finds a lost submission to which a
+    report had attached its message ID.
+    """
+    settles = or_(and_(*UNKNOWN, Reminder.submit_started_at.is_not(None), Reminder.provider_message_id.is_(None)),
+                  and_(*IN_FLIGHT, Reminder.provider_message_id == message_id))
+    done = _set(reminder_id, ANY_CLAIM, [settles, *conditions], status="submitted", reason=None,
+                provider_message_id=message_id, provider_error_code=None, provider_error_text=None,
+                submitted_at=Reminder.submit_started_at)
+    if done:
+        row = _submission(reminder_id)
+        events(now, [(row, "submission_confirmed", {
+            "message_id": message_id, "text": row.body, "note": note,
+        })])
+        log.info("reminder %s: unknown outcome resolved (message %s)", reminder_id, message_id)
+    return done
+
+
+def ask_again(row, next_at: datetime, now: datetime, data: dict) -> bool:
+    """An unknown outcome the provider could not settle now: asked again at `next_at`."""
+    done = _set(row.id, ANY_CLAIM, [*UNKNOWN, Reminder.provider_message_id.is_(None)], next_attempt_at=next_at)
+    if done:
+        events(now, [(row, "outcome_check", {**data, "next_check_at": next_at.isoformat()})])
+    return done
+
+
+def resend(row, now: datetime) -> bool:
+    """An unknown outcome the provider proves it never got: back to the dispatcher, due now."""
+    done = _set(row.id, ANY_CLAIM, [*UNKNOWN, Reminder.provider_message_id.is_(None)], status="queued",
+                reason=None, claim_token=None, claimed_at=None, submit_started_at=None, next_attempt_at=now,
+                provider_error_code=None, provider_error_text=None)
+    if done:
+        events(now, [(row, "outcome_resent", {"note": "the provider's message list shows it never got the SMS"})])
+    return done
+
+
+# --- helpers -----------------------------------------------------------------------
+
+def events(now: datetime, items) -> None:
+    """Timeline entries for (reminder-like row, kind, data) triples, in one INSERT."""
+    rows = [
+        {"appointment_id": row.appointment_id, "practice_id": row.practice_id, "reminder_id": row.id,
+         "at": now, "kind": kind, "data": data}
+        for row, kind, data in items
+    ]
+    if rows:
+        db.session.execute(insert(AppointmentEvent), rows)
+
+
+def _set(reminder_id: int, token, conditions: list, **values) -> bool:
+    """Conditional UPDATE of one reminder still claimed with `token`; True if it applied."""
+    if token is ANY_CLAIM:
+        ownership = []
+    else:
+        ownership = [Reminder.claim_token == token if token else Reminder.claim_token.is_(None)]
+    result = db.session.execute(
+        update(Reminder).where(Reminder.id == reminder_id, *ownership, *conditions)
+        .values(updated_at=utcnow(), **values).execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def _submission(reminder_id: int):
+    return db.session.execute(
+        select(Reminder.id, Reminder.appointment_id, Reminder.practice_id, Reminder.body, Reminder.recipient,
+               Reminder.sender, Reminder.encoding, Reminder.segments, Reminder.provider_message_id)
+        .where(Reminder.id == reminder_id)
+    ).one()
+
+
+def _unknown_values(error: str) -> dict:
+    return dict(status="failed", reason="provider_error", provider_error_code=OUTCOME_UNKNOWN,
+                provider_error_text=(f"No answer from the provider ({error}); it may have been sent. "
+                                     "Not resent automatically.")[:500],
+                next_attempt_at=None)
+
+
+def _masked(number: str | None) -> str | None:
+    return mask_phone(number) if number else None
