@@ -36,12 +36,12 @@ from datetime import datetime
 from sqlalchemy import and_, insert, or_, select, update
 
 from ..domain.phones import mask_phone
+from ..domain.verdict import OUTCOME_UNKNOWN
 from ..extensions import db
 from ..models import AppointmentEvent, Reminder, utcnow
 
 log = logging.getLogger(__name__)
 
-OUTCOME_UNKNOWN = "outcome_unknown"
 ANY_CLAIM = object()  # planning may take back a reminder whoever claimed it
 
 NOT_BEGUN = (Reminder.status == "queued", Reminder.submit_started_at.is_(None))

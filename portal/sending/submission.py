@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload
 
 from ..domain.eligibility import skip_reason, status_for
 from ..domain.messages import reminder_values, render, sms_info
+from ..domain.verdict import RETRIES_EXHAUSTED
 from ..extensions import db
 from ..models import Appointment, Practice, Reminder
 from ..planning import facts_for
@@ -179,7 +180,7 @@ def schedule_retry(reminder: Reminder, token: str, error: str, retry_after: floa
     """A transient failure before the provider took the SMS: try again later, or give up."""
     attempts = db.session.scalar(select(Reminder.attempts).where(Reminder.id == reminder.id)) or 0
     if attempts >= setting("SEND_MAX_ATTEMPTS"):
-        record_failed(reminder, token, "retries_exhausted", f"{error} (after {attempts} attempts)", now)
+        record_failed(reminder, token, RETRIES_EXHAUSTED, f"{error} (after {attempts} attempts)", now)
         return "failed"
     delay = min(setting("SEND_RETRY_MAX_SECONDS"), setting("SEND_RETRY_BASE_SECONDS") * 2 ** (attempts - 1))
     delay = max(delay, retry_after or 0)
