@@ -235,7 +235,7 @@ def usage():
     figures = usage_figures.daily(principal(), days, practice)
     return render_template("admin/usage.html", figures=figures, chart=usage_figures.chart(figures), days=days,
                            practices=practices, selected=selected,
-                           per_practice=usage_figures.per_practice(principal(), days, practices))
+                           per_practice=usage_figures.per_practice(principal(), days, practices, practice))
 
 
 def _field_errors(form, error: administration.Invalid) -> None:
