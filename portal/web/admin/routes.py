@@ -229,7 +229,10 @@ def _group(slug: str | None) -> PracticeGroup | None:
 @roles_required("vendor_admin", "group_admin")
 def usage():
     days = min(max(request.args.get("days", 30, type=int), 7), 366)
-    practices = db.session.scalars(scoped(principal(), Practice).order_by(Practice.name)).all()
+    # Names for the chooser and the table: a vendor has thousands, too many to load as whole objects.
+    practices = db.session.execute(scoped(principal(), Practice).with_only_columns(Practice.id, Practice.slug,
+                                                                                   Practice.name)
+                                   .order_by(Practice.name)).all()
     selected = request.args.get("practice") or None
     practice = get_practice_or_404(principal(), selected) if selected else None
     figures = usage_figures.daily(principal(), days, practice)

@@ -89,9 +89,10 @@ def daily(principal: Principal, days: int, practice: Practice | None = None) -> 
     return list(result.values())
 
 
-def per_practice(principal: Principal, days: int, practices: list[Practice],
+def per_practice(principal: Principal, days: int, practices: list,
                  practice: Practice | None = None) -> list[dict]:
-    """Totals of the period per practice (only `practice`'s when one is chosen), in four queries."""
+    """Totals of the period per practice (rows with id, slug and name), only `practice`'s when one is chosen;
+    four queries."""
     shown = [practice] if practice is not None else practices
     rows = {item.id: Day(date.today()) for item in shown}
     for row in _queries(principal, _since(days), practice=practice, by_practice=True):
