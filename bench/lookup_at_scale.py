@@ -132,7 +132,7 @@ STATEMENTS = [
                                  duration_minutes, therapist, sms_reminder, revision, created_at, updated_at)
        SELECT i, 1 + i % :practices, 'T' || i, i / 4,
               date_trunc('hour', now()) + CASE WHEN i % 10 = 7 THEN interval '1 day' * (1 + i % 20)
-                  ELSE - interval '1 day' * ((i * 7919) % 365) END + interval '1 hour' * (i % 9),
+                  ELSE - interval '1 day' * ((i::bigint * 7919) % 365) END + interval '1 hour' * (i % 9),
               60, 30, 'Frau Therapeutin', true, 0, now() - interval '400 days', now() - interval '400 days'
        FROM generate_series(1, :reminders) i""",
     """INSERT INTO reminders (id, practice_id, appointment_id, start_at, due_at, status, reason, created_at,
