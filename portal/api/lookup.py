@@ -129,9 +129,11 @@ def lookup(query: LookupQuery):
                   "results": len(items)})
     if query.reveal:
         _record_reveals(principal, items)
+    # Built before the commit, which would expire every loaded object and load each again.
+    result = LookupResult(appointments=[_appointment(item, query.reveal) for item in items],
+                          more=len(found) > query.limit)
     db.session.commit()
-    return LookupResult(appointments=[_appointment(item, query.reveal) for item in items],
-                        more=len(found) > query.limit)
+    return result
 
 
 def _record_reveals(principal: Principal, items: list[support.Details]) -> None:

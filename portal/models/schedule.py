@@ -75,6 +75,8 @@ class Appointment(db.Model):
     __table_args__ = (
         UniqueConstraint("practice_id", "external_id"),
         Index("ix_appointments_practice_start", "practice_id", "start_at"),
+        # Support looks up the practice program's ID without knowing the practice.
+        Index("ix_appointments_external_id", "external_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

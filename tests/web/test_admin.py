@@ -2,7 +2,7 @@
 import re
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from portal.credentials import authenticate
 from portal.extensions import db
@@ -139,6 +139,30 @@ def test_usage_counts_per_day_and_practice(as_user, tenants, sent_reminder, make
     single = client.get("/admin/usage?practice=nord-1").get_data(as_text=True)
     assert "polyline" in single
     assert client.get("/admin/usage?practice=nope").status_code == 404
+
+
+def test_usage_of_one_practice_reads_only_that_practice(as_user, tenants, sent_reminder):
+    """With a practice chosen, its figures stand alone: no all-practice totals are counted or shown."""
+    client = as_user(tenants["vendor"])
+    statements = []
+
+    def note(_connection, _cursor, statement, parameters, *_args):
+        statements.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        page = client.get("/admin/usage?practice=nord-1&days=30").get_data(as_text=True)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    counts = [(statement, parameters) for statement, parameters in statements
+              if "FROM reminders" in statement and "count(" in statement]
+    assert len(counts) == 8  # the chart's series and the table's, four queries each
+    for statement, parameters in counts:
+        assert "reminders.practice_id =" in statement, statement
+        assert tenants["practice"].id in (parameters.values() if isinstance(parameters, dict) else parameters)
+    assert _practice_row(page) == ("1", "1", "0", "0", "0", "0")
+    assert "Praxis Süd</a>" not in page
+    assert "Praxis Süd</a>" in client.get("/admin/usage?days=30").get_data(as_text=True)
 
 
 def _practice_row(page: str, name: str = "Praxis Nord") -> tuple[str, ...]:

@@ -1,7 +1,7 @@
 """GET /api/v1/lookup for the vendor's ticket system."""
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from portal.extensions import db
 from portal.models import AuditEntry
@@ -91,3 +91,27 @@ def test_lookup_is_in_the_openapi_document(client):
     operation = document["paths"]["/api/v1/lookup"]["get"]
     names = {parameter["name"] for parameter in operation["parameters"]}
     assert {"phone", "name", "appointment", "message_id", "practice", "from", "to", "reveal"} <= names
+
+
+def test_the_answer_is_built_before_the_audit_commit(api, make, tenants, sent_reminder):
+    """Committing the audit entry expires what was loaded: nothing may be read again after it."""
+    client = api(make.token(tenants["support"]))
+    happened = []
+
+    def statement(_connection, _cursor, text, *_args):
+        happened.append(text.split()[0])
+
+    def commit(_connection):
+        happened.append("COMMIT")
+
+    event.listen(db.engine, "before_cursor_execute", statement)
+    event.listen(db.engine, "commit", commit)
+    try:
+        response = client.get("/lookup", query_string={"name": "Mustermann", "reveal": "true"})
+    finally:
+        event.remove(db.engine, "before_cursor_execute", statement)
+        event.remove(db.engine, "commit", commit)
+    assert response.status_code == 200 and response.json["appointments"][0]["patient"]["mobile"] == "+491701234567"
+    audit_commit = max(index for index, done in enumerate(happened) if done == "COMMIT")
+    assert "INSERT" in happened[:audit_commit]
+    assert "SELECT" not in happened[audit_commit:], happened

@@ -229,13 +229,16 @@ def _group(slug: str | None) -> PracticeGroup | None:
 @roles_required("vendor_admin", "group_admin")
 def usage():
     days = min(max(request.args.get("days", 30, type=int), 7), 366)
-    practices = db.session.scalars(scoped(principal(), Practice).order_by(Practice.name)).all()
+    # Names for the chooser and the table: a vendor has thousands, too many to load as whole objects.
+    practices = db.session.execute(scoped(principal(), Practice).with_only_columns(Practice.id, Practice.slug,
+                                                                                   Practice.name)
+                                   .order_by(Practice.name)).all()
     selected = request.args.get("practice") or None
     practice = get_practice_or_404(principal(), selected) if selected else None
     figures = usage_figures.daily(principal(), days, practice)
     return render_template("admin/usage.html", figures=figures, chart=usage_figures.chart(figures), days=days,
                            practices=practices, selected=selected,
-                           per_practice=usage_figures.per_practice(principal(), days, practices))
+                           per_practice=usage_figures.per_practice(principal(), days, practices, practice))
 
 
 def _field_errors(form, error: administration.Invalid) -> None:
