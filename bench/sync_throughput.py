@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -35,6 +36,31 @@ from sqlalchemy import insert, select, text  # noqa: E402
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    with served(args) as (app, key, bare_practice_id, base):
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {key}"
+        print(f"POST /sync, batches of {args.batch}, {args.workers} gunicorn workers "
+              f"({app.config['SQLALCHEMY_DATABASE_URI'].split(':')[0]})")
+        start = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=2)
+        phases = {
+            "patients": [put_patient(n, f"Muster{n}") for n in range(args.patients)],
+            "appointments": [put_appointment(n, start + timedelta(minutes=n)) for n in range(args.patients)],
+            "mixed": [put_patient(n, f"Neu{n}") if n % 2 else put_appointment(n, start + timedelta(minutes=n + 7))
+                      for n in range(args.patients)],
+        }
+        sync_rates = {name: push(session, f"{base}/api/v1", operations, args.batch, name)
+                      for name, operations in phases.items()}
+        with app.app_context():
+            bulk_rate = bulk_inserts(bare_practice_id, args.patients, start)
+        print(f"plain bulk INSERTs: {bulk_rate:.0f} rows/s (patients and appointments, same rows)")
+        for name, rate in sync_rates.items():
+            print(f"ratio {name} / bulk INSERTs: {rate / bulk_rate:.3f}")
+    return 0
+
+
+@contextmanager
+def served(args):
+    """A fresh database with a licensed practice, and gunicorn serving it: (app, API key, bare practice, URL)."""
     workdir = Path(tempfile.mkdtemp(prefix="sync-bench-"))
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{workdir / 'bench.sqlite'}"
     redis_server, redis_url = start_redis(workdir)
@@ -45,26 +71,7 @@ def main(argv=None) -> int:
             reset_database()
             key, bare_practice_id = seed()
         server = start_gunicorn(database_url, redis_url, args)
-        base = f"http://127.0.0.1:{args.port}/api/v1"
-        session = requests.Session()
-        session.headers["Authorization"] = f"Bearer {key}"
-        print(f"POST /sync, batches of {args.batch}, {args.workers} gunicorn workers "
-              f"({database_url.split(':')[0]})")
-        start = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=2)
-        phases = {
-            "patients": [put_patient(n, f"Muster{n}") for n in range(args.patients)],
-            "appointments": [put_appointment(n, start + timedelta(minutes=n)) for n in range(args.patients)],
-            "mixed": [put_patient(n, f"Neu{n}") if n % 2 else put_appointment(n, start + timedelta(minutes=n + 7))
-                      for n in range(args.patients)],
-        }
-        sync_rates = {name: push(session, base, operations, args.batch, name)
-                      for name, operations in phases.items()}
-        with app.app_context():
-            bulk_rate = bulk_inserts(bare_practice_id, args.patients, start)
-        print(f"plain bulk INSERTs: {bulk_rate:.0f} rows/s (patients and appointments, same rows)")
-        for name, rate in sync_rates.items():
-            print(f"ratio {name} / bulk INSERTs: {rate / bulk_rate:.3f}")
-        return 0
+        yield app, key, bare_practice_id, f"http://127.0.0.1:{args.port}"
     finally:
         if server is not None:
             server.terminate()

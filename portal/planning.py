@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import selectinload
 
 from .domain.eligibility import ReminderFacts, skip_reason, status_for
@@ -79,13 +79,14 @@ class _Run:
 
     def finish(self) -> None:
         db.session.flush()
-        db.session.add_all([
-            AppointmentEvent(appointment_id=appointment.id, practice_id=appointment.practice_id,
-                             reminder_id=reminder.id if reminder else None, at=self.now, kind=kind,
-                             change_source=source, data=data)
-            for appointment, reminder, kind, data, source in self.events
-        ])
-        db.session.flush()
+        if self.events:
+            # one plain INSERT of many rows: nothing reads the events back in this transaction
+            db.session.execute(insert(AppointmentEvent.__table__), [
+                {"appointment_id": appointment.id, "practice_id": appointment.practice_id,
+                 "reminder_id": reminder.id if reminder else None, "at": self.now, "kind": kind,
+                 "change_source": source, "data": data}
+                for appointment, reminder, kind, data, source in self.events
+            ])
         self.events.clear()
 
 

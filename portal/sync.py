@@ -14,11 +14,11 @@ from typing import Any, Iterable, Mapping
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from . import planning
 from .access import scoped_to_practice
 from .domain.phones import MISSING, parse_mobile
 from .extensions import db
 from .models import Appointment, AppointmentEvent, DeliveryReport, Patient, Practice, Reminder
-from . import planning
 from .planning import appointment_start, plan_appointment, replan_patient
 
 SEEN_EVERY = timedelta(minutes=1)
