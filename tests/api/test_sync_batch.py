@@ -102,3 +102,27 @@ def test_the_statements_of_a_sync_batch_do_not_grow_with_its_size(program, ctx, 
         # PostgreSQL inserts many rows with their IDs in one statement; SQLite's driver cannot
         # promise the order of the IDs it returns, so SQLAlchemy sends new rows there one by one.
         assert counts[0][0] == counts[1][0], counts
+
+
+def test_a_new_appointment_is_one_insert_and_nothing_is_loaded_again_after_the_commit(program, ctx):
+    program.post("/sync", json={"operations": [put_patient(1)]})
+    sent = []
+
+    def statement(conn, cursor, text, *_):
+        sent.append(text.lstrip().split("(")[0].strip())
+
+    def commit(conn):
+        sent.append("COMMIT")
+
+    event.listen(db.engine, "before_cursor_execute", statement)
+    event.listen(db.engine, "commit", commit)
+    try:
+        response = program.put("/appointments/a-1", json=put_appointment(1, patient=1)["data"])
+    finally:
+        event.remove(db.engine, "before_cursor_execute", statement)
+        event.remove(db.engine, "commit", commit)
+    assert response.status_code == 200 and response.json["reminder"]["status"] == "planned"
+    assert response.json["created"] is True and response.json["patient"] == "p-1"
+    assert sent.count("INSERT INTO appointments") == 1
+    assert not any(text.startswith("UPDATE appointments") for text in sent)
+    assert sent.count("COMMIT") == 1 and sent[-1] == "COMMIT", sent  # the answer was built before it
