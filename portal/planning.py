@@ -17,10 +17,12 @@ never commits. The rules:
 - re-planning is idempotent: an unchanged outcome writes nothing, not even an event.
 """
 from collections import defaultdict
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import selectinload
 
 from .domain.eligibility import ReminderFacts, skip_reason, status_for
@@ -53,22 +55,68 @@ class Outcome:
 
 @dataclass
 class _Run:
-    """One planning run: events are written after the new rows have IDs."""
+    """One planning run: events are written after the new rows have IDs, in the order they happened."""
 
     now: datetime
-    events: list[tuple[Appointment, Reminder, str, dict]] = field(default_factory=list)
+    events: list[tuple[Appointment, Reminder | None, str, dict, str | None]] = field(default_factory=list)
 
-    def event(self, appointment: Appointment, reminder: Reminder, kind: str, data: dict) -> None:
-        self.events.append((appointment, reminder, kind, data))
+    def event(self, appointment: Appointment, reminder: Reminder | None, kind: str, data: dict,
+              source: str | None = None) -> None:
+        self.events.append((appointment, reminder, kind, data, source))
 
     def finish(self) -> None:
         db.session.flush()
-        db.session.add_all([
-            AppointmentEvent(appointment_id=appointment.id, practice_id=appointment.practice_id,
-                             reminder_id=reminder.id, at=self.now, kind=kind, data=data)
-            for appointment, reminder, kind, data in self.events
-        ])
-        db.session.flush()
+        if self.events:
+            # one plain INSERT of many rows: nothing reads the events back in this transaction
+            db.session.execute(insert(AppointmentEvent.__table__), [
+                {"appointment_id": appointment.id, "practice_id": appointment.practice_id,
+                 "reminder_id": reminder.id if reminder else None, "at": self.now, "kind": kind,
+                 "change_source": source, "data": data}
+                for appointment, reminder, kind, data, source in self.events
+            ])
+        self.events.clear()
+
+
+@dataclass
+class Batch:
+    """Many changes of one practice planned as one run (POST /sync).
+
+    The practice's facts are read once, the reminder rows of the appointments
+    the batch names are loaded in one query, and every event (the practice
+    program's and planning's, in their order) is written when the batch ends,
+    so the rows of the whole batch go to the database in a few statements.
+    """
+
+    run: _Run
+    facts: PracticeFacts
+    reminders: dict[Appointment, list[Reminder]]
+
+
+_batch: ContextVar[Batch | None] = ContextVar("planning_batch", default=None)
+
+
+@contextmanager
+def batch(practice: Practice, appointments: list[Appointment], now: datetime):
+    """Plan every change made inside the block as one run; the events are written at its end."""
+    rows = _reminders(Reminder.appointment_id.in_([a.id for a in appointments])) if appointments else {}
+    current = Batch(_Run(now), practice_facts(practice, now), {a: rows.get(a.id, []) for a in appointments})
+    token = _batch.set(current)
+    try:
+        yield current
+        current.run.finish()
+    finally:
+        _batch.reset(token)
+
+
+def record_event(appointment: Appointment, now: datetime, kind: str, source: str | None, data: dict) -> None:
+    """A timeline event of the practice program's change, in order with planning's events."""
+    current = _batch.get()
+    if current is not None:
+        current.run.event(appointment, None, kind, data, source)
+        return
+    # by relationship: a new appointment gets its ID, and this event its place, at the next flush
+    db.session.add(AppointmentEvent(appointment=appointment, practice_id=appointment.practice_id, at=now,
+                                    kind=kind, change_source=source, data=data))
 
 
 def appointment_start(appointment: Appointment) -> datetime:
@@ -123,6 +171,10 @@ def _mobile_problem(patient: Patient) -> str | None:
 
 def plan_appointment(appointment: Appointment, now: datetime | None = None) -> Reminder | None:
     """Plan (or skip, or cancel) the reminder of one appointment; the row for its start time."""
+    current_batch = _batch.get()
+    if current_batch is not None:
+        return _plan(current_batch.run, appointment, _batch_reminders(current_batch, appointment),
+                     current_batch.facts)
     run = _Run(now or utcnow())
     if appointment.id is None:
         db.session.flush()  # a new appointment needs its ID for the reminder row
@@ -131,6 +183,17 @@ def plan_appointment(appointment: Appointment, now: datetime | None = None) -> R
     current = _plan(run, appointment, reminders.get(appointment.id, []), facts)
     run.finish()
     return current
+
+
+def _batch_reminders(current_batch: Batch, appointment: Appointment) -> list[Reminder]:
+    """The appointment's rows as the batch knows them: none for one it created, loaded for one it did not name."""
+    if appointment not in current_batch.reminders:
+        if appointment.id is None:
+            current_batch.reminders[appointment] = []
+        else:
+            rows = _reminders(Reminder.appointment_id == appointment.id)
+            current_batch.reminders[appointment] = rows.get(appointment.id, [])
+    return current_batch.reminders[appointment]
 
 
 def replan_patient(patient: Patient, now: datetime | None = None) -> None:
@@ -146,8 +209,9 @@ def replan_practice(practice: Practice, now: datetime | None = None) -> None:
 
 
 def _replan(practice: Practice, now: datetime, condition) -> None:
-    run = _Run(now)
-    facts = practice_facts(practice, now)
+    current_batch = _batch.get()
+    run = current_batch.run if current_batch else _Run(now)
+    facts = current_batch.facts if current_batch else practice_facts(practice, now)
     future = (Appointment.practice_id == practice.id, condition, Appointment.start_at > now)
     appointments = db.session.scalars(
         select(Appointment).where(*future).options(selectinload(Appointment.patient)).order_by(Appointment.id)
@@ -155,7 +219,10 @@ def _replan(practice: Practice, now: datetime, condition) -> None:
     reminders = _reminders(Reminder.appointment_id.in_(select(Appointment.id).where(*future)))
     for appointment in appointments:
         _plan(run, appointment, reminders.get(appointment.id, []), facts)
-    run.finish()
+    if current_batch:
+        current_batch.reminders.clear()  # rows may have been added: the next plan loads them again
+    else:
+        run.finish()
 
 
 def _reminders(condition) -> dict[int, list[Reminder]]:
@@ -190,8 +257,9 @@ def _plan(run: _Run, appointment: Appointment, reminders: list[Reminder], practi
     if current is None:
         if outcome.status == "cancelled":
             return None  # nothing was ever planned for this start: nothing to cancel
-        current = Reminder(practice_id=appointment.practice_id, appointment_id=appointment.id, start_at=start)
+        current = Reminder(practice_id=appointment.practice_id, appointment=appointment, start_at=start)
         db.session.add(current)
+        reminders.append(current)
     _apply(run, appointment, current, outcome)
     return current
 

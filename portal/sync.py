@@ -5,12 +5,16 @@ caller's transaction (it flushes, never commits), re-plans what it touched,
 and raises SyncProblem for a change it refuses; nothing is changed then.
 `data` is a mapping of already validated fields (see api/practice_schemas.py).
 """
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
+from . import planning
 from .access import scoped_to_practice
 from .domain.phones import MISSING, parse_mobile
 from .extensions import db
@@ -18,6 +22,8 @@ from .models import Appointment, AppointmentEvent, DeliveryReport, Patient, Prac
 from .planning import appointment_start, plan_appointment, replan_patient
 
 SEEN_EVERY = timedelta(minutes=1)
+# The patients and appointments a batch names, by (model, program ID); None for one that does not exist.
+_loaded: ContextVar[dict | None] = ContextVar("sync_loaded", default=None)
 
 
 class SyncProblem(Exception):
@@ -63,11 +69,9 @@ def put_patient(practice: Practice, external_id: str, data: Mapping[str, Any], n
     _check_revision(patient, data.get("revision"))
     created = patient is None
     if created:
-        patient = Patient(practice_id=practice.id, external_id=external_id, revision=0)
-        db.session.add(patient)
+        patient = _added(Patient(practice_id=practice.id, external_id=external_id, revision=0))
     before = _reminder_relevant(patient)
     _set_patient_fields(patient, data)
-    db.session.flush()
     if not created and _reminder_relevant(patient) != before:
         replan_patient(patient, now)
     return PatientResult(patient, created, patient_warnings(patient))
@@ -162,17 +166,14 @@ def put_appointment(practice: Practice, external_id: str, data: Mapping[str, Any
     appointment.duration_minutes = data.get("duration_minutes")
     appointment.therapist = data.get("therapist")
     appointment.revision = max(appointment.revision or 0, data.get("revision") or 0)
-    db.session.flush()
     reminder = plan_appointment(appointment, now)
     return AppointmentResult(appointment, created, reminder, patient_warnings(patient))
 
 
 def _create_appointment(practice: Practice, external_id: str, patient: Patient, start: datetime,
                         data: Mapping[str, Any], now: datetime) -> Appointment:
-    appointment = Appointment(practice_id=practice.id, external_id=external_id, patient=patient, start_at=start,
-                              sms_reminder=data.get("sms_reminder", True), revision=0)
-    db.session.add(appointment)
-    db.session.flush()
+    appointment = _added(Appointment(practice_id=practice.id, external_id=external_id, patient=patient,
+                                     start_at=start, sms_reminder=data.get("sms_reminder", True), revision=0))
     _event(appointment, now, "created", data.get("change_source"), {"start": data["start"].isoformat()})
     return appointment
 
@@ -217,13 +218,58 @@ def cancel_appointment(practice: Practice, external_id: str, now: datetime,
     return AppointmentResult(appointment, False, reminder)
 
 
+# --- batches ---------------------------------------------------------------------
+
+@contextmanager
+def batch(practice: Practice, patient_ids: Iterable[str], appointment_ids: Iterable[str], now: datetime):
+    """Apply many changes of one practice with what they touch loaded up front, written at the end.
+
+    The named patients and appointments (and their reminder rows) are loaded and
+    locked in one query each; inside the block the functions above find them
+    there and add new rows without flushing, and planning runs as one
+    `planning.batch`, so the batch is written in a few statements when the block
+    ends. A refused change (SyncProblem) changes nothing, as outside a batch.
+    """
+    patients = _locked(Patient, practice, set(patient_ids))
+    appointments = _locked(Appointment, practice, set(appointment_ids), selectinload(Appointment.patient))
+    loaded = {(Patient, key): None for key in patient_ids} | {(Appointment, key): None for key in appointment_ids}
+    loaded |= {(type(row), row.external_id): row for row in patients + appointments}
+    token = _loaded.set(loaded)
+    try:
+        with planning.batch(practice, appointments, now):
+            yield
+    finally:
+        _loaded.reset(token)
+
+
+def _locked(model, practice: Practice, external_ids: set[str], *options) -> list:
+    if not external_ids:
+        return []
+    return list(db.session.scalars(
+        scoped_to_practice(practice, model).where(model.external_id.in_(external_ids)).options(*options)
+        .order_by(model.id).with_for_update()
+    ))
+
+
 # --- helpers -------------------------------------------------------------------
 
 def _find(model, practice: Practice, external_id: str):
     """The practice's own patient or appointment with this program ID, locked for the update."""
+    loaded = _loaded.get()
+    if loaded is not None and (model, external_id) in loaded:
+        return loaded[(model, external_id)]
     return db.session.scalars(
         scoped_to_practice(practice, model).where(model.external_id == external_id).with_for_update()
     ).first()
+
+
+def _added(row):
+    """A new patient or appointment, known to the batch (if any) under its program ID."""
+    db.session.add(row)
+    loaded = _loaded.get()
+    if loaded is not None:
+        loaded[(type(row), row.external_id)] = row
+    return row
 
 
 def _check_revision(stored, revision: int | None) -> None:
@@ -239,5 +285,4 @@ def _aware(start: datetime) -> datetime:
 
 
 def _event(appointment: Appointment, now: datetime, kind: str, source: str | None, data: dict) -> None:
-    db.session.add(AppointmentEvent(appointment_id=appointment.id, practice_id=appointment.practice_id, at=now,
-                                    kind=kind, change_source=source, data=data))
+    planning.record_event(appointment, now, kind, source, data)

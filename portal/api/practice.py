@@ -44,11 +44,15 @@ def external_id(value: str) -> str:
 def applied(change: Callable[[Practice, Any], Any]) -> Any:
     """Run one change for the key's practice in this request's transaction and commit it.
 
+    The change returns what the endpoint answers, built before the commit from the objects it loaded:
+    after the commit they would be loaded again.
+
     :raise Problem: with the status of a refused change; nothing but last-seen is kept then.
     """
     now, practice = utcnow(), own_practice()
     try:
         result = change(practice, now)
+        db.session.commit()
     except sync.SyncProblem as problem:
         db.session.rollback()
         sync.touch_practice(practice, now)
@@ -57,7 +61,6 @@ def applied(change: Callable[[Practice, Any], Any]) -> Any:
     except IntegrityError:
         db.session.rollback()
         raise Problem(409, CONCURRENT) from None
-    db.session.commit()
     return result
 
 
@@ -80,8 +83,7 @@ def put_patient(patient_id: str, body: ps.PatientIn):
     :raise 409: `revision` lower than the stored one.
     :raise 422: a malformed ID or invalid fields."""
     key = external_id(patient_id)
-    result = applied(lambda practice, now: sync.put_patient(practice, key, body.model_dump(), now))
-    return patient_out(result.patient, result.created, result.warnings)
+    return applied(lambda practice, now: _patient_answer(sync.put_patient(practice, key, body.model_dump(), now)))
 
 
 @operation("DELETE", "/patients/{patient_id}", summary="Erase a patient's personal data and cancel their reminders",
@@ -107,8 +109,8 @@ def put_appointment(appointment_id: str, body: ps.AppointmentIn):
     :raise 409: `revision` lower than the stored one.
     :raise 422: a malformed ID, invalid fields, or an unknown `patient`."""
     key = external_id(appointment_id)
-    result = applied(lambda practice, now: sync.put_appointment(practice, key, body.model_dump(), now))
-    return appointment_out(result.appointment, result.reminder, result.created, result.warnings)
+    return applied(lambda practice, now: _appointment_answer(
+        sync.put_appointment(practice, key, body.model_dump(), now)))
 
 
 @operation("DELETE", "/appointments/{appointment_id}",
@@ -147,24 +149,63 @@ def post_sync(body: ps.SyncIn):
     changes nothing and the others still apply. The request as a whole is refused only when it is not an
     object with 1 to 1,000 operations."""
     now = utcnow()
-    results = [sync_one(index, raw, now) for index, raw in enumerate(body.operations)]
+    try:
+        results = _sync_batch(body.operations, now)
+    except Exception:
+        # A conflict or failure showed only when the batch was written: apply it again one by one, so that
+        # every operation gets the result it would get on its own.
+        db.session.rollback()
+        log.warning("sync batch of %d operations applied one by one", len(body.operations), exc_info=True)
+        results = [sync_one(index, raw, now) for index, raw in enumerate(body.operations)]
     failed = sum(1 for result in results if result.status >= 400)
     return ps.SyncOut(applied=len(results) - failed, failed=failed, results=results)
+
+
+def _sync_batch(operations: list[Any], now) -> list[ps.SyncResult]:
+    """Apply the operations as one `sync.batch` in one transaction; a refused one changes nothing.
+
+    :raise Exception: for anything but a refused operation; nothing is kept then.
+    """
+    practice = own_practice()
+    patients, appointments = _named(operations)
+    results = []
+    with sync.batch(practice, patients, appointments, now):
+        for index, raw in enumerate(operations):
+            try:
+                results.append(_sync_operation(index, raw, practice, now))
+            except (sync.SyncProblem, Problem) as problem:
+                results.append(_refused(index, raw, problem))
+    db.session.commit()
+    return results
+
+
+def _named(operations: list[Any]) -> tuple[list[str], list[str]]:
+    """The program IDs of the patients and of the appointments the operations name."""
+    patients, appointments = [], []
+    for raw in operations:
+        op, key = _label(raw)
+        data = raw.get("data") if isinstance(raw, dict) else None
+        if key and not re.fullmatch(ps.EXTERNAL_ID_PATTERN, key):
+            continue  # refused on its own; the batch loads only IDs the program can have sent
+        if op in ("put_patient", "delete_patient") and key:
+            patients.append(key)
+        elif op in ("put_appointment", "delete_appointment") and key:
+            appointments.append(key)
+            if isinstance(data, dict) and re.fullmatch(ps.EXTERNAL_ID_PATTERN, str(data.get("patient"))):
+                patients.append(data["patient"])
+    return patients, appointments
 
 
 def sync_one(index: int, raw: Any, now) -> ps.SyncResult:
     """Apply one operation in its own transaction; a refused one is rolled back alone."""
     op, key = _label(raw)
     try:
-        operation_ = validated(ps.SyncOperation, raw)
-        status, result, warnings = SYNC_OPERATIONS[operation_.op](own_practice(), operation_.id,
-                                                                  operation_.data or {}, now)
+        result = _sync_operation(index, raw, own_practice(), now)
         db.session.commit()
-        return ps.SyncResult(index=index, op=op, id=key, status=status, result=result, warnings=warnings)
+        return result
     except (sync.SyncProblem, Problem) as problem:
         db.session.rollback()
-        return ps.SyncResult(index=index, op=op, id=key, status=problem.status, detail=problem.detail,
-                             errors=problem.errors)
+        return _refused(index, raw, problem)
     except IntegrityError:
         db.session.rollback()
         return ps.SyncResult(index=index, op=op, id=key, status=409, detail=CONCURRENT)
@@ -173,6 +214,19 @@ def sync_one(index: int, raw: Any, now) -> ps.SyncResult:
         db.session.rollback()
         log.exception("sync operation %d failed", index)
         return ps.SyncResult(index=index, op=op, id=key, status=500, detail=FAILED)
+
+
+def _sync_operation(index: int, raw: Any, practice: Practice, now) -> ps.SyncResult:
+    op, key = _label(raw)
+    operation_ = validated(ps.SyncOperation, raw)
+    status, result, warnings = SYNC_OPERATIONS[operation_.op](practice, operation_.id, operation_.data or {}, now)
+    return ps.SyncResult(index=index, op=op, id=key, status=status, result=result, warnings=warnings)
+
+
+def _refused(index: int, raw: Any, problem: sync.SyncProblem | Problem) -> ps.SyncResult:
+    op, key = _label(raw)
+    return ps.SyncResult(index=index, op=op, id=key, status=problem.status, detail=problem.detail,
+                         errors=problem.errors)
 
 
 def _label(raw: Any) -> tuple[str | None, str | None]:
@@ -185,8 +239,7 @@ def _label(raw: Any) -> tuple[str | None, str | None]:
 def _sync_put_patient(practice: Practice, key: str, data: dict, now) -> tuple[int, dict, list]:
     body = validated(ps.PatientIn, data, "data.")
     result = sync.put_patient(practice, key, body.model_dump(), now)
-    out = patient_out(result.patient, result.created, result.warnings)
-    return 200, out.model_dump(mode="json"), result.warnings
+    return 200, _patient_answer(result).model_dump(mode="json"), result.warnings
 
 
 def _sync_delete_patient(practice: Practice, key: str, data: dict, now) -> tuple[int, None, list]:
@@ -199,8 +252,7 @@ def _sync_delete_patient(practice: Practice, key: str, data: dict, now) -> tuple
 def _sync_put_appointment(practice: Practice, key: str, data: dict, now) -> tuple[int, dict, list]:
     body = validated(ps.AppointmentIn, data, "data.")
     result = sync.put_appointment(practice, key, body.model_dump(), now)
-    out = appointment_out(result.appointment, result.reminder, result.created, result.warnings)
-    return 200, out.model_dump(mode="json"), result.warnings
+    return 200, _appointment_answer(result).model_dump(mode="json"), result.warnings
 
 
 def _sync_delete_appointment(practice: Practice, key: str, data: dict, now) -> tuple[int, None, list]:
@@ -236,6 +288,14 @@ def patient_out(patient: Patient, created: bool = False, warnings: list | None =
         sms_consent=patient.sms_consent, revision=patient.revision, erased=patient.erased_at is not None,
         created=created, warnings=warnings or [],
     )
+
+
+def _patient_answer(result: sync.PatientResult) -> ps.PatientOut:
+    return patient_out(result.patient, result.created, result.warnings)
+
+
+def _appointment_answer(result: sync.AppointmentResult) -> ps.AppointmentOut:
+    return appointment_out(result.appointment, result.reminder, result.created, result.warnings)
 
 
 def appointment_out(appointment: Appointment, reminder: Reminder | None, created: bool = False,
