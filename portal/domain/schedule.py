@@ -147,6 +147,21 @@ def _before_quiet(due: datetime, policy: SendPolicy, tz: ZoneInfo) -> datetime:
     return due
 
 
+def _after_quiet(local: datetime, policy: SendPolicy, tz: ZoneInfo) -> datetime:
+    """The first instant after the quiet interval that `local` lies in, outside quiet hours.
+
+    A spring-forward gap can swallow the whole window between two quiet intervals
+    (quiet 02:15 to 02:00 on a day whose 02:00 to 03:00 does not exist): then the
+    end of the next interval is the first free minute.
+    """
+    end = _quiet_end_of(local, policy)
+    for _ in range(3):
+        if _quiet_start_of(end.astimezone(tz), policy) is None:
+            break
+        end = _quiet_end_of(end.astimezone(tz), policy)
+    return end
+
+
 def _late(now: datetime, latest: datetime, policy: SendPolicy, tz: ZoneInfo) -> DueTime:
     """The due time has passed: send now, after quiet hours, or not at all."""
     if now > latest:
@@ -154,7 +169,7 @@ def _late(now: datetime, latest: datetime, policy: SendPolicy, tz: ZoneInfo) -> 
     local_now = now.astimezone(tz)
     if _quiet_start_of(local_now, policy) is None:
         return _planned(now, ["due time passed: send at once"])
-    end = _quiet_end_of(local_now, policy)
+    end = _after_quiet(local_now, policy, tz)
     if end <= latest:
         return _planned(end, ["due time passed during quiet hours: send when they end"])
     return DueTime(None, True, "too late: quiet hours last until the minimum lead time")

@@ -111,6 +111,10 @@ def test_minimum_lead_time_clamps_the_due_time(start, changes, due_local):
     (berlin(2026, 11, 25, 15, 30), berlin(2026, 11, 25, 16), {}, None, True),
     # Appointment already over.
     (berlin(2026, 11, 25, 17), berlin(2026, 11, 25, 16), {}, None, True),
+    # Spring forward swallows the only free window (02:00 to 02:15, quiet the rest of the day):
+    # not 03:00, which is quiet again, but the next window, which is after the appointment.
+    (berlin(2026, 3, 29, 1, 30), berlin(2026, 3, 29, 12), {"quiet_start": "02:15", "quiet_end": "02:00"},
+     None, True),
     # hours_before: 24 hours ahead is past, 3 hours ahead is not.
     (berlin(2026, 11, 25, 13), berlin(2026, 11, 25, 16), {"send_policy": "hours_before"},
      berlin(2026, 11, 25, 13), False),
