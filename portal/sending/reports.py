@@ -1,9 +1,9 @@
 """Delivery reports: recorded once, on the reminder they belong to, its delivery status from them."""
-import json
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import (JSON, String, Text, and_, case, cast, exists, false, func, insert, literal, null, or_, select,
-                        true, union_all, update)
+from sqlalchemy import (JSON, Boolean, Integer, String, Text, and_, bindparam, case, cast, exists, func, insert,
+                        or_, select, true, union_all, update)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -14,6 +14,22 @@ from . import state
 
 DELIVERY_RANK = {"scheduled": 0, "buffered": 1, "sent": 2, "delivered": 3, "delivery_failed": 3, "expired": 3}
 FINAL_RANK = 3
+DELIVERY_REPORT = "delivery_report"  # its timeline event
+
+# The statements below are built once, with these parameters, and run with a report's values
+# (`_parameters`): a storm of reports then costs no statement building. (Named apart from the
+# columns: SQLAlchemy keeps a column's name for its own parameter in INSERT and UPDATE.)
+P = {name: bindparam(f"p_{name}", type_=type_) for name, type_ in {
+    "jti": String, "jti_expires_at": UTCDateTime, "now": UTCDateTime,
+    "message_id": String, "reference": String, "recipient": String, "status": String, "status_at": UTCDateTime,
+    "status_reason": String, "status_error_code": String, "details": JSON(none_as_null=True),
+    "reminder_ref": Integer, "rank": Integer, "final": Boolean, "delivered": Boolean,
+    "delivery_event": JSON, "confirmation_note": Text, "reminder_id": Integer,
+}.items()}
+REPORT_COLUMNS = ("provider_message_id", "reference", "recipient", "status", "status_at", "status_reason",
+                  "status_error_code", "details", "received_at")
+REPORT_VALUES = ("message_id", "reference", "recipient", "status", "status_at", "status_reason",
+                 "status_error_code", "details", "now")
 
 
 def record_report(report, jti: str, jti_expires_at: datetime, now: datetime) -> str:
@@ -28,129 +44,132 @@ def record_report(report, jti: str, jti_expires_at: datetime, now: datetime) -> 
     (`state.by_report`); and the timeline events. Without a reminder it is
     kept as an orphan (`adopt_orphans`).
     """
+    parameters = _parameters(report, jti, jti_expires_at, now)
     if db.session.get_bind().dialect.name == "postgresql":
-        return _record_postgresql(report, jti, jti_expires_at, now)
-    return _record_sqlite(report, jti, jti_expires_at, now)
+        return _outcome(db.session.execute(_postgresql_statement(), _bound(parameters)).first())
+    return _record_sqlite(parameters, now)
 
 
-def _record_postgresql(report, jti: str, jti_expires_at: datetime, now: datetime) -> str:
+@cache
+def _postgresql_statement():
     """One statement of data-modifying CTEs, so a report costs one round trip and a commit.
 
     Its parts share one snapshot; the reminder is therefore found, then locked
-    (`target`, FOR UPDATE), and whether it is confirmed or only given its
-    message ID is decided on the locked row, as it is when the worker
-    recording the same message ID commits while this report waits. The report
-    row waits for a concurrent copy of itself (the unique key) and the
-    reminder is changed only when the report was recorded.
+    (`target`, FOR UPDATE), and what the report changes is decided on the
+    locked row: as it is when the worker recording the same message ID
+    commits while this report waits. The report row waits for a concurrent
+    copy of itself (the unique key); the reminder is changed and the events
+    written only when the report was recorded. Returns no row for a replay.
     """
-    nonce = (pg_insert(WebhookNonce).values(jti=jti, expires_at=jti_expires_at)
+    nonce = (pg_insert(WebhookNonce).values(jti=P["jti"], expires_at=P["jti_expires_at"])
              .on_conflict_do_nothing().returning(WebhookNonce.jti).cte("nonce"))
-    confirms, attaches = and_(*state.CONFIRMABLE), and_(*state.ATTACHABLE)
     target = (select(Reminder.id, Reminder.practice_id, Reminder.appointment_id, Reminder.body,
-                     confirms.label("confirms"), attaches.label("attaches"))
-              .where(Reminder.id == _candidate(report), _belongs(report), exists(select(nonce.c.jti)))
+                     and_(*state.CONFIRMABLE).label("confirms"), and_(*state.ATTACHABLE).label("attaches"),
+                     _advances().label("advances"))
+              .where(Reminder.id == _candidate(), _belongs(), exists(select(nonce.c.jti)))
               .with_for_update().cte("target"))
     recorded = (pg_insert(DeliveryReport).from_select(
         [*REPORT_COLUMNS, "reminder_id", "practice_id"],
-        select(*_report_values(report, now), target.c.id, target.c.practice_id)
+        select(*[P[name] for name in REPORT_VALUES], target.c.id, target.c.practice_id)
         .select_from(nonce.outerjoin(target, true())),
     ).on_conflict_do_nothing(constraint="uq_delivery_reports_report")
         .returning(DeliveryReport.id, DeliveryReport.reminder_id).cte("recorded"))
-    changes = or_(_advances(report.status, report.status_at), target.c.confirms, target.c.attaches)
-    applied = (update(Reminder).where(Reminder.id == target.c.id, changes, exists(select(recorded.c.id)))
-               .values(**_delivery_values(report.status, report.status_at),
-                       **state.by_report(report.message_id, target.c.confirms, target.c.attaches, now))
+    applied = (update(Reminder)
+               .where(Reminder.id == target.c.id, or_(target.c.advances, target.c.confirms, target.c.attaches),
+                      exists(select(recorded.c.id)))
+               .values(**_delivery_values(target.c.advances),
+                       **state.by_report(P["message_id"], target.c.confirms, target.c.attaches, P["now"]))
                .cte("applied"))
-    both, at = recorded.join(target, true()), literal(now, UTCDateTime)
-    confirmed = state.confirmation(report.message_id, target.c.body, state.REPORT_PROVES)
-    delivered = json.dumps(report_event_data(report, report.message_id))
+    both = recorded.join(target, true())
+    confirmed = state.confirmation(cast(P["message_id"], Text), target.c.body, P["confirmation_note"])
     timeline = insert(AppointmentEvent).from_select(
         ["appointment_id", "practice_id", "reminder_id", "at", "kind", "data"],
         union_all(  # in this order, as the timeline reads them
-            select(target.c.appointment_id, target.c.practice_id, target.c.id, at, literal(state.CONFIRMED),
-                   _json_object(confirmed)).select_from(both).where(target.c.confirms),
-            select(target.c.appointment_id, target.c.practice_id, target.c.id, at, literal("delivery_report"),
-                   cast(literal(delivered), JSON)).select_from(both),
+            select(target.c.appointment_id, target.c.practice_id, target.c.id, P["now"], cast(state.CONFIRMED, String),
+                   func.json_build_object(*[part for pair in confirmed.items() for part in pair], type_=JSON))
+            .select_from(both).where(target.c.confirms),
+            select(target.c.appointment_id, target.c.practice_id, target.c.id, P["now"],
+                   cast(DELIVERY_REPORT, String), P["delivery_event"]).select_from(both),
         )).cte("timeline")
-    outcome = db.session.execute(
-        select(recorded.c.id, recorded.c.reminder_id).select_from(nonce.outerjoin(recorded, true()))
-        .add_cte(applied, timeline)
-    ).first()
-    return _outcome(outcome)
+    return (select(recorded.c.id, recorded.c.reminder_id).select_from(nonce.outerjoin(recorded, true()))
+            .add_cte(applied, timeline))
 
 
-def _record_sqlite(report, jti: str, jti_expires_at: datetime, now: datetime) -> str:
+def _record_sqlite(parameters: dict, now: datetime) -> str:
     """The same in up to five statements: SQLite has no data-modifying CTEs.
 
     The first statement takes SQLite's one write lock, so what follows sees
     no concurrent writer and nothing needs locking.
     """
-    if db.session.execute(sqlite_insert(WebhookNonce).values(jti=jti, expires_at=jti_expires_at)
-                          .on_conflict_do_nothing().returning(WebhookNonce.jti)).first() is None:
+    nonce, target, report, reminder = _sqlite_statements()
+    if db.session.execute(nonce, _bound(parameters)).first() is None:
         return "replay"
-    target = db.session.execute(
-        select(Reminder.id, Reminder.practice_id, Reminder.appointment_id, Reminder.body,
-               and_(*state.CONFIRMABLE).label("confirms"), and_(*state.ATTACHABLE).label("attaches"))
-        .where(Reminder.id == _candidate(report), _belongs(report))
-    ).first()
-    values = dict(zip(REPORT_COLUMNS, (report.message_id, report.reference, report.recipient, report.status,
-                                       report.status_at, report.status_reason, report.status_error_code,
-                                       report.details or None, now)))
-    recorded = db.session.execute(
-        sqlite_insert(DeliveryReport).values(**values, reminder_id=target and target.id,
-                                             practice_id=target and target.practice_id)
-        .on_conflict_do_nothing().returning(DeliveryReport.id, DeliveryReport.reminder_id)
-    ).first()
+    found = db.session.execute(target, _bound(parameters)).first()
+    recorded = db.session.execute(report, _bound({**parameters, "reminder_id": found and found.id})).first()
     if recorded is None:
         return "duplicate"
-    if target is not None:
-        flags = [true() if flag else false() for flag in (target.confirms, target.attaches)]
-        changes = or_(_advances(report.status, report.status_at), *flags)
-        db.session.execute(update(Reminder).where(Reminder.id == target.id, changes).values(
-            **_delivery_values(report.status, report.status_at), **state.by_report(report.message_id, *flags, now)))
-        confirmed = [(target, state.CONFIRMED, state.confirmation(report.message_id, target.body,
-                                                                   state.REPORT_PROVES))] if target.confirms else []
-        state.events(now, [*confirmed, (target, "delivery_report", report_event_data(report, report.message_id))])
+    if found is not None:
+        db.session.execute(reminder, _bound({**parameters, "reminder_id": found.id}))
+        confirmed = state.confirmation(parameters["message_id"], found.body, parameters["confirmation_note"])
+        state.events(now, [*([(found, state.CONFIRMED, confirmed)] if found.confirms else []),
+                           (found, DELIVERY_REPORT, parameters["delivery_event"])])
     return _outcome(recorded)
 
 
-REPORT_COLUMNS = ("provider_message_id", "reference", "recipient", "status", "status_at", "status_reason",
-                  "status_error_code", "details", "received_at")
+@cache
+def _sqlite_statements() -> tuple:
+    """The nonce, the reminder found, the report, the reminder changed (SET expressions read the row as it was)."""
+    confirms, attaches = and_(*state.CONFIRMABLE), and_(*state.ATTACHABLE)
+    nonce = (sqlite_insert(WebhookNonce).values(jti=P["jti"], expires_at=P["jti_expires_at"])
+             .on_conflict_do_nothing().returning(WebhookNonce.jti))
+    target = (select(Reminder.id, Reminder.practice_id, Reminder.appointment_id, Reminder.body,
+                     confirms.label("confirms")).where(Reminder.id == _candidate(), _belongs()))
+    practice = select(Reminder.practice_id).where(Reminder.id == P["reminder_id"]).scalar_subquery()
+    report = (sqlite_insert(DeliveryReport)
+              .values(**{column: P[name] for column, name in zip(REPORT_COLUMNS, REPORT_VALUES)},
+                      reminder_id=P["reminder_id"], practice_id=practice)
+              .on_conflict_do_nothing().returning(DeliveryReport.id, DeliveryReport.reminder_id))
+    reminder = (update(Reminder).where(Reminder.id == P["reminder_id"], or_(_advances(), confirms, attaches))
+                .values(**_delivery_values(_advances()),
+                        **state.by_report(P["message_id"], confirms, attaches, P["now"])))
+    return nonce, target, report, reminder
 
 
-def _report_values(report, now: datetime) -> list:
-    """The report's columns as typed literals, in the order of REPORT_COLUMNS."""
-    details = cast(literal(json.dumps(report.details)), JSON) if report.details else null()
-    return [literal(report.message_id, String), literal(report.reference, String), literal(report.recipient, String),
-            literal(report.status, String), literal(report.status_at, UTCDateTime),
-            literal(report.status_reason, String), literal(report.status_error_code, String), details,
-            literal(now, UTCDateTime)]
-
-
-def _candidate(report):
-    """The reminder's ID: by the provider's message ID, else our reference (a reminder ID)."""
+def _parameters(report, jti: str, jti_expires_at: datetime, now: datetime) -> dict:
     reference = report.reference or ""
-    by_reference = int(reference) if reference.isascii() and reference.isdigit() and len(reference) < 19 else None
-    by_message = select(Reminder.id).where(Reminder.provider_message_id == report.message_id).scalar_subquery()
-    return func.coalesce(by_message, by_reference)
+    rank = DELIVERY_RANK.get(report.status)
+    return {
+        "jti": jti, "jti_expires_at": jti_expires_at, "now": now, "message_id": report.message_id,
+        "reference": report.reference, "recipient": report.recipient, "status": report.status,
+        "status_at": report.status_at, "status_reason": report.status_reason,
+        "status_error_code": report.status_error_code, "details": report.details or None,
+        # our reference is a reminder ID (too long for one: none)
+        "reminder_ref": int(reference) if reference.isascii() and reference.isdigit() and len(reference) < 19
+        else None,
+        "rank": rank, "final": rank == FINAL_RANK, "delivered": report.status == "delivered",
+        "delivery_event": report_event_data(report, report.message_id), "confirmation_note": state.REPORT_PROVES,
+    }
 
 
-def _belongs(report):
+def _bound(values: dict) -> dict:
+    return {P[name].key: value for name, value in values.items()}
+
+
+def _candidate():
+    """The reminder's ID: by the provider's message ID, else our reference (a reminder ID)."""
+    by_message = select(Reminder.id).where(Reminder.provider_message_id == P["message_id"]).scalar_subquery()
+    return func.coalesce(by_message, P["reminder_ref"])
+
+
+def _belongs():
     """Found by message ID; or by reference, a begun submission without one, to the report's number.
 
     A report found by reference proves the provider accepted that submission.
     """
-    same_number = (func.ltrim(func.coalesce(Reminder.recipient, ""), "+") == report.recipient
-                   if report.recipient else true())
-    return or_(Reminder.provider_message_id == report.message_id,
+    same_number = or_(P["recipient"].is_(None),
+                      func.ltrim(func.coalesce(Reminder.recipient, ""), "+") == P["recipient"])
+    return or_(Reminder.provider_message_id == P["message_id"],
                and_(or_(and_(*state.ATTACHABLE), and_(*state.CONFIRMABLE)), same_number))
-
-
-def _json_object(data: dict):
-    """`data` as a PostgreSQL json value, its columns read from the row."""
-    pairs = [(literal(key, String), value if hasattr(value, "type") else cast(literal(value), Text))
-             for key, value in data.items()]
-    return func.json_build_object(*[part for pair in pairs for part in pair], type_=JSON)
 
 
 def _outcome(recorded) -> str:
@@ -164,7 +183,7 @@ def _outcome(recorded) -> str:
 def record_delivery(reminder, report, now: datetime) -> None:
     """A recorded report's status on its reminder, and a `delivery_report` event."""
     apply_delivery_status(reminder.id, report.status, report.status_at)
-    state.events(now, [(reminder, "delivery_report", report_event_data(report, reminder.provider_message_id))])
+    state.events(now, [(reminder, DELIVERY_REPORT, report_event_data(report, reminder.provider_message_id))])
 
 
 def _rank(column):
@@ -172,41 +191,40 @@ def _rank(column):
 
 
 def apply_delivery_status(reminder_id: int, status: str, status_at: datetime) -> bool:
-    """Advance the reminder's delivery status by the provider's order, never back (`_delivery_values`).
+    """Advance the reminder's delivery status by the provider's order, never back (`_advances`).
 
     Returns True when the status changed.
     """
-    if status not in DELIVERY_RANK:
-        return False
-    result = db.session.execute(
-        update(Reminder).where(Reminder.id == reminder_id, _advances(status, status_at))
-        .values(**_delivery_values(status, status_at)).execution_options(synchronize_session=False)
-    )
+    rank = DELIVERY_RANK.get(status)
+    result = db.session.execute(_apply_statement(), _bound({
+        "reminder_id": reminder_id, "status": status, "status_at": status_at, "rank": rank,
+        "final": rank == FINAL_RANK, "delivered": status == "delivered",
+    }))
     return result.rowcount == 1
 
 
-def _advances(status: str, status_at: datetime):
+@cache
+def _apply_statement():
+    return (update(Reminder).where(Reminder.id == P["reminder_id"], _advances())
+            .values(**_delivery_values(true())).execution_options(synchronize_session=False))
+
+
+def _advances():
     """Whether a report's status moves the reminder's on: a higher rank; among final ones a later report.
 
-    A conditional write, so reports arriving in any order and concurrently
-    end in the same state.
+    A condition on the row, so reports arriving in any order and concurrently
+    end in the same state. A status we do not know (no rank) moves nothing.
     """
-    if status not in DELIVERY_RANK:
-        return false()
-    rank = DELIVERY_RANK[status]
-    later_final = and_(_rank(Reminder.delivery_status) == rank,
-                       Reminder.delivery_status_at < status_at) if rank == FINAL_RANK else false()
-    return or_(Reminder.delivery_status.is_(None), _rank(Reminder.delivery_status) < rank, later_final)
+    current = _rank(Reminder.delivery_status)
+    later_final = and_(P["final"], current == P["rank"], Reminder.delivery_status_at < P["status_at"])
+    return and_(P["rank"].is_not(None), or_(Reminder.delivery_status.is_(None), current < P["rank"], later_final))
 
 
-def _delivery_values(status: str, status_at: datetime) -> dict:
-    """SET values that apply a report's delivery status where it `_advances`, else keep the row's."""
-    advances = _advances(status, status_at)
-    values = {"delivery_status": case((advances, status), else_=Reminder.delivery_status),
-              "delivery_status_at": case((advances, status_at), else_=Reminder.delivery_status_at)}
-    if status == "delivered":
-        values["delivered_at"] = case((advances, status_at), else_=Reminder.delivered_at)
-    return values
+def _delivery_values(advances) -> dict:
+    """SET values that apply the report's delivery status where it `advances`, else keep the row's."""
+    return {"delivery_status": case((advances, P["status"]), else_=Reminder.delivery_status),
+            "delivery_status_at": case((advances, P["status_at"]), else_=Reminder.delivery_status_at),
+            "delivered_at": case((and_(advances, P["delivered"]), P["status_at"]), else_=Reminder.delivered_at)}
 
 
 def adopt_orphans(reminder, now: datetime) -> int:
