@@ -1,7 +1,6 @@
 """Recording a status report exactly once, and the reminder's delivery status from it."""
 import logging
 
-from portal.extensions import db
 from portal.models import utcnow
 from portal.providers import Signature, StatusReport
 from portal.sending.reports import record_report
@@ -20,9 +19,7 @@ def record(report: StatusReport, signature: Signature) -> str:
     """
     outcome = record_report(report, signature.jti, signature.expires_at, utcnow())
     if outcome == "replay":
-        db.session.rollback()
         raise Duplicate(signature.jti)
-    db.session.commit()
     if outcome == "orphan":
         log.info("status report for unknown message %s kept as an orphan", report.message_id)
     return outcome

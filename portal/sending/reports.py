@@ -3,7 +3,7 @@ from datetime import datetime
 from functools import cache
 
 from sqlalchemy import (JSON, Boolean, Integer, String, Text, and_, bindparam, case, cast, exists, func, insert,
-                        or_, select, true, union_all, update)
+                        literal, literal_column, or_, select, true, tuple_, union_all, update)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -33,21 +33,31 @@ REPORT_VALUES = ("message_id", "reference", "recipient", "status", "status_at", 
 
 
 def record_report(report, jti: str, jti_expires_at: datetime, now: datetime) -> str:
-    """Record a status report once and apply it: "recorded", "duplicate", "orphan" or "replay".
+    """Record a status report once, apply it and commit: "recorded", "duplicate", "orphan" or "replay".
 
-    Writes, in one transaction left to the caller to commit: the signature's
-    `jti` (a second use is a "replay": nothing else is written); the report,
-    unless the same one (message, status, time) is recorded already; on its
-    reminder (by message ID, else by our reference while the message ID is
-    unknown to us, see `state.ATTACHABLE`) the delivery status, forward only,
-    and the message ID or the confirmation of an unknown outcome
+    Writes, in one transaction of a session that has not begun one: the
+    signature's `jti` (a second use is a "replay": nothing else is written);
+    the report, unless the same one (message, status, time) is recorded
+    already; on its reminder (by message ID, else by our reference while the
+    message ID is unknown to us, see `state.ATTACHABLE`) the delivery status,
+    forward only, and the message ID or the confirmation of an unknown outcome
     (`state.by_report`); and the timeline events. Without a reminder it is
     kept as an orphan (`adopt_orphans`).
     """
     parameters = _parameters(report, jti, jti_expires_at, now)
     if db.session.get_bind().dialect.name == "postgresql":
-        return _outcome(db.session.execute(_postgresql_statement(), _bound(parameters)).first())
-    return _record_sqlite(parameters, now)
+        # one statement is its own transaction: no BEGIN and COMMIT round trips (unless the
+        # session has begun one already, as a test arranging data has)
+        autocommit = {} if db.session().in_transaction() else {"isolation_level": "AUTOCOMMIT"}
+        connection = db.session.connection(execution_options=autocommit)
+        outcome = _outcome(connection.execute(_postgresql_statement(), _bound(parameters)).first())
+    else:
+        outcome = _record_sqlite(parameters, now)
+    if outcome == "replay":
+        db.session.rollback()
+    else:
+        db.session.commit()
+    return outcome
 
 
 @cache
@@ -63,10 +73,10 @@ def _postgresql_statement():
     """
     nonce = (pg_insert(WebhookNonce).values(jti=P["jti"], expires_at=P["jti_expires_at"])
              .on_conflict_do_nothing().returning(WebhookNonce.jti).cte("nonce"))
+    confirms, attaches = and_(*state.CONFIRMABLE), and_(*state.ATTACHABLE)
     target = (select(Reminder.id, Reminder.practice_id, Reminder.appointment_id, Reminder.body,
-                     and_(*state.CONFIRMABLE).label("confirms"), and_(*state.ATTACHABLE).label("attaches"),
-                     _advances().label("advances"))
-              .where(Reminder.id == _candidate(), _belongs(), exists(select(nonce.c.jti)))
+                     confirms.label("confirms"), attaches.label("attaches"), _advances().label("advances"))
+              .where(Reminder.id == _candidate(), _belongs(confirms, attaches), exists(select(nonce.c.jti)))
               .with_for_update().cte("target"))
     recorded = (pg_insert(DeliveryReport).from_select(
         [*REPORT_COLUMNS, "reminder_id", "practice_id"],
@@ -78,18 +88,18 @@ def _postgresql_statement():
                .where(Reminder.id == target.c.id, or_(target.c.advances, target.c.confirms, target.c.attaches),
                       exists(select(recorded.c.id)))
                .values(**_delivery_values(target.c.advances),
-                       **state.by_report(P["message_id"], target.c.confirms, target.c.attaches, P["now"]))
+                       **state.by_report(P["message_id"], target.c.confirms, P["now"]))
                .cte("applied"))
     both = recorded.join(target, true())
-    confirmed = state.confirmation(cast(P["message_id"], Text), target.c.body, P["confirmation_note"])
+    confirmed = state.confirmation(P["message_id"], target.c.body, P["confirmation_note"])
     timeline = insert(AppointmentEvent).from_select(
         ["appointment_id", "practice_id", "reminder_id", "at", "kind", "data"],
         union_all(  # in this order, as the timeline reads them
-            select(target.c.appointment_id, target.c.practice_id, target.c.id, P["now"], cast(state.CONFIRMED, String),
-                   func.json_build_object(*[part for pair in confirmed.items() for part in pair], type_=JSON))
+            select(target.c.appointment_id, target.c.practice_id, target.c.id, P["now"], literal(state.CONFIRMED),
+                   _json_object(confirmed))
             .select_from(both).where(target.c.confirms),
             select(target.c.appointment_id, target.c.practice_id, target.c.id, P["now"],
-                   cast(DELIVERY_REPORT, String), P["delivery_event"]).select_from(both),
+                   literal(DELIVERY_REPORT), P["delivery_event"]).select_from(both),
         )).cte("timeline")
     return (select(recorded.c.id, recorded.c.reminder_id).select_from(nonce.outerjoin(recorded, true()))
             .add_cte(applied, timeline))
@@ -123,7 +133,8 @@ def _sqlite_statements() -> tuple:
     nonce = (sqlite_insert(WebhookNonce).values(jti=P["jti"], expires_at=P["jti_expires_at"])
              .on_conflict_do_nothing().returning(WebhookNonce.jti))
     target = (select(Reminder.id, Reminder.practice_id, Reminder.appointment_id, Reminder.body,
-                     confirms.label("confirms")).where(Reminder.id == _candidate(), _belongs()))
+                     confirms.label("confirms"))
+              .where(Reminder.id == _candidate(), _belongs(confirms, attaches)))
     practice = select(Reminder.practice_id).where(Reminder.id == P["reminder_id"]).scalar_subquery()
     report = (sqlite_insert(DeliveryReport)
               .values(**{column: P[name] for column, name in zip(REPORT_COLUMNS, REPORT_VALUES)},
@@ -131,7 +142,7 @@ def _sqlite_statements() -> tuple:
               .on_conflict_do_nothing().returning(DeliveryReport.id, DeliveryReport.reminder_id))
     reminder = (update(Reminder).where(Reminder.id == P["reminder_id"], or_(_advances(), confirms, attaches))
                 .values(**_delivery_values(_advances()),
-                        **state.by_report(P["message_id"], confirms, attaches, P["now"])))
+                        **state.by_report(P["message_id"], confirms, P["now"])))
     return nonce, target, report, reminder
 
 
@@ -161,15 +172,21 @@ def _candidate():
     return func.coalesce(by_message, P["reminder_ref"])
 
 
-def _belongs():
+def _belongs(confirms, attaches):
     """Found by message ID; or by reference, a begun submission without one, to the report's number.
 
-    A report found by reference proves the provider accepted that submission.
+    A report found by reference proves the provider accepted that submission
+    (`confirms` and `attaches`: state.CONFIRMABLE and state.ATTACHABLE).
     """
     same_number = or_(P["recipient"].is_(None),
                       func.ltrim(func.coalesce(Reminder.recipient, ""), "+") == P["recipient"])
-    return or_(Reminder.provider_message_id == P["message_id"],
-               and_(or_(and_(*state.ATTACHABLE), and_(*state.CONFIRMABLE)), same_number))
+    return or_(Reminder.provider_message_id == P["message_id"], and_(or_(confirms, attaches), same_number))
+
+
+def _json_object(data: dict):
+    """`data` (our keys, values bound or read from a row) as a PostgreSQL json value."""
+    pairs = [(literal_column(f"'{key}'"), value) for key, value in data.items()]
+    return func.json_build_object(*[part for pair in pairs for part in pair], type_=JSON)
 
 
 def _outcome(recorded) -> str:
@@ -187,7 +204,13 @@ def record_delivery(reminder, report, now: datetime) -> None:
 
 
 def _rank(column):
-    return case(DELIVERY_RANK, value=column, else_=-1)
+    """The provider's order of a delivery status, -1 for none we know.
+
+    Our constants written into the SQL, not bound: it stays short enough for
+    psycopg to keep the report's statement parsed (4,096 characters).
+    """
+    return case({literal_column(f"'{status}'"): literal_column(str(rank)) for status, rank in DELIVERY_RANK.items()},
+                value=column, else_=literal_column("-1"))
 
 
 def apply_delivery_status(reminder_id: int, status: str, status_at: datetime) -> bool:
@@ -213,11 +236,16 @@ def _advances():
     """Whether a report's status moves the reminder's on: a higher rank; among final ones a later report.
 
     A condition on the row, so reports arriving in any order and concurrently
-    end in the same state. A status we do not know (no rank) moves nothing.
+    end in the same state. Written as one comparison of (rank, time) pairs,
+    the time only compared among final statuses (else NULL: equal ranks do
+    not move). No status yet ranks -1; a status we do not know has no rank
+    (NULL) and moves nothing.
     """
-    current = _rank(Reminder.delivery_status)
-    later_final = and_(P["final"], current == P["rank"], Reminder.delivery_status_at < P["status_at"])
-    return and_(P["rank"].is_not(None), or_(Reminder.delivery_status.is_(None), current < P["rank"], later_final))
+    def at(time):
+        return case((P["final"], time))
+
+    return (tuple_(_rank(Reminder.delivery_status), at(Reminder.delivery_status_at))
+            < tuple_(P["rank"], at(P["status_at"])))
 
 
 def _delivery_values(advances) -> dict:

@@ -165,12 +165,12 @@ ATTACHABLE = (*IN_FLIGHT, Reminder.provider_message_id.is_(None))
 CONFIRMABLE = (*UNKNOWN, Reminder.submit_started_at.is_not(None), Reminder.provider_message_id.is_(None))
 
 
-def by_report(message_id: str, confirms, attaches, now: datetime) -> dict:
+def by_report(message_id: str, confirms, now: datetime) -> dict:
     """What a status report writes on its reminder, as SET values of an UPDATE of that row.
 
-    `confirms` and `attaches` say which step applies: CONFIRMABLE and
-    ATTACHABLE as evaluated on the locked row (or their truth as values).
-    The reminder either has this message ID already or gets it.
+    `confirms` says whether it is confirmed: CONFIRMABLE as evaluated on the
+    locked row. The reminder either has this message ID already or gets it
+    (ATTACHABLE, or found by it).
     """
     def confirmed(value, column):
         return case((confirms, value), else_=column)
@@ -179,8 +179,7 @@ def by_report(message_id: str, confirms, attaches, now: datetime) -> dict:
                 reason=confirmed(None, Reminder.reason),
                 provider_error_code=confirmed(None, Reminder.provider_error_code),
                 provider_error_text=confirmed(None, Reminder.provider_error_text),
-                submitted_at=confirmed(Reminder.submit_started_at, Reminder.submitted_at),
-                updated_at=case((or_(confirms, attaches), now), else_=Reminder.updated_at))
+                submitted_at=confirmed(Reminder.submit_started_at, Reminder.submitted_at), updated_at=now)
 
 
 CONFIRMED = "submission_confirmed"  # the timeline event of a confirmation
