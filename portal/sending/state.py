@@ -25,15 +25,16 @@ send it again: a second SMS for one appointment is exactly the incumbent's
 
 with an `outcome_unknown` event in the appointment's timeline. The provider
 sends status reports for every accepted message with our reminder ID as
-`reference`; when such a report arrives, `learn_message_id` attaches it and
-`confirm` settles the reminder as `submitted` (timeline:
-`submission_confirmed`). These reminders count against the monthly quota
+`reference`; when such a report arrives, the statement that records it
+settles the reminder as `submitted` (`CONFIRMABLE`, `by_report`; timeline:
+`submission_confirmed`), or only attaches the message ID while the call is
+still in flight (`ATTACHABLE`). These reminders count against the monthly quota
 (they may have cost an SMS).
 """
 import logging
 from datetime import datetime
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, case, insert, or_, select, update
 
 from ..domain.phones import mask_phone
 from ..domain.verdict import OUTCOME_UNKNOWN
@@ -156,16 +157,37 @@ def retry_later(reminder, token: str, error: str, attempt: int, next_at: datetim
 
 # --- the provider's word after the fact -------------------------------------------------
 
-def learn_message_id(reminder_id: int, message_id: str, now: datetime) -> bool:
-    """A status report names a begun submission (by our reference) that has no message ID yet.
+# A status report names its reminder by our reference before the message ID is known to us:
+# while the call is in flight the ID is only attached (the send job or the sweep settles it);
+# an unknown outcome is confirmed at once. `portal.sending.reports` applies both in the
+# statement that records the report, with `by_report`.
+ATTACHABLE = (*IN_FLIGHT, Reminder.provider_message_id.is_(None))
+CONFIRMABLE = (*UNKNOWN, Reminder.submit_started_at.is_not(None), Reminder.provider_message_id.is_(None))
 
-    While the call is in flight the ID is only attached: the send job (or the
-    sweep) settles it. An unknown outcome is confirmed at once.
+
+def by_report(message_id: str, confirms, now: datetime) -> dict:
+    """What a status report writes on its reminder, as SET values of an UPDATE of that row.
+
+    `confirms` says whether it is confirmed: CONFIRMABLE as evaluated on the
+    locked row. The reminder either has this message ID already or gets it
+    (ATTACHABLE, or found by it).
     """
-    if _set(reminder_id, ANY_CLAIM, [*IN_FLIGHT, Reminder.provider_message_id.is_(None)],
-            provider_message_id=message_id):
-        return True
-    return confirm(reminder_id, message_id, now)
+    def confirmed(value, column):
+        return case((confirms, value), else_=column)
+
+    return dict(provider_message_id=message_id, status=confirmed("submitted", Reminder.status),
+                reason=confirmed(None, Reminder.reason),
+                provider_error_code=confirmed(None, Reminder.provider_error_code),
+                provider_error_text=confirmed(None, Reminder.provider_error_text),
+                submitted_at=confirmed(Reminder.submit_started_at, Reminder.submitted_at), updated_at=now)
+
+
+CONFIRMED = "submission_confirmed"  # the timeline event of a confirmation
+
+
+def confirmation(message_id: str, text, note: str) -> dict:
+    """The CONFIRMED event's data (`text` may be a column: see reports.py)."""
+    return {"message_id": message_id, "text": text, "note": note}
 
 
 REPORT_PROVES = "the provider's status report shows that the submission with unknown outcome was accepted"
@@ -175,20 +197,18 @@ LIST_PROVES = "the provider's message list shows that the submission with unknow
 def confirm(reminder_id: int, message_id: str, now: datetime, *conditions, note: str = REPORT_PROVES) -> bool:
     """The provider accepted a submission whose answer we never got: submitted after all.
 
-    The one place an unknown outcome is settled: a status report proves it for
-    a reminder marked unknown, or the sweep finds a lost submission to which a
-    report had attached its message ID.
+    With `by_report` (a status report proves it for a reminder marked unknown,
+    in the statement that records the report) the one place an unknown outcome
+    is settled: here the provider's message list proves it, or the sweep finds
+    a lost submission to which a report had attached its message ID.
     """
-    settles = or_(and_(*UNKNOWN, Reminder.submit_started_at.is_not(None), Reminder.provider_message_id.is_(None)),
-                  and_(*IN_FLIGHT, Reminder.provider_message_id == message_id))
+    settles = or_(and_(*CONFIRMABLE), and_(*IN_FLIGHT, Reminder.provider_message_id == message_id))
     done = _set(reminder_id, ANY_CLAIM, [settles, *conditions], status="submitted", reason=None,
                 provider_message_id=message_id, provider_error_code=None, provider_error_text=None,
                 submitted_at=Reminder.submit_started_at)
     if done:
         row = _submission(reminder_id)
-        events(now, [(row, "submission_confirmed", {
-            "message_id": message_id, "text": row.body, "note": note,
-        })])
+        events(now, [(row, CONFIRMED, confirmation(message_id, row.body, note))])
         log.info("reminder %s: unknown outcome resolved (message %s)", reminder_id, message_id)
     return done
 
