@@ -21,9 +21,22 @@ def record(report: StatusReport, signature: Signature) -> str:
 
     :raise Duplicate: for a replayed jti (nothing is changed).
     """
+    return once(signature, lambda: _record(report))
+
+
+def once(signature: Signature, write):
+    """Run `write` in one transaction with the signature's nonce, and commit; what `write` returned.
+
+    A concurrent copy of the same request fails on a unique constraint: it is
+    tried once more and then finds its work done.
+
+    :raise Duplicate: for a replayed jti (nothing is changed).
+    """
     for attempt in (1, 2):
         try:
-            outcome = _record(report, signature)
+            db.session.add(WebhookNonce(jti=signature.jti, expires_at=signature.expires_at))
+            db.session.flush()  # a replay fails here, before anything else is written
+            outcome = write()
             db.session.commit()
             return outcome
         except IntegrityError:
@@ -35,9 +48,7 @@ def record(report: StatusReport, signature: Signature) -> str:
     raise AssertionError("unreachable")
 
 
-def _record(report: StatusReport, signature: Signature) -> str:
-    db.session.add(WebhookNonce(jti=signature.jti, expires_at=signature.expires_at))
-    db.session.flush()  # a replay fails here, before anything else is written
+def _record(report: StatusReport) -> str:
     existing = db.session.scalar(select(DeliveryReport.id).where(
         DeliveryReport.provider_message_id == report.message_id, DeliveryReport.status == report.status,
         DeliveryReport.status_at == report.status_at,

@@ -14,7 +14,7 @@ EVENT_KINDS = (
     "created", "restored", "moved", "tick_changed", "patient_changed", "cancelled",
     "planned", "skipped", "reminder_cancelled", "replanned",
     "claimed", "send_retry", "submitted", "failed", "outcome_unknown", "submission_confirmed",
-    "delivery_report", "outcome_check", "outcome_resent",
+    "delivery_report", "outcome_check", "outcome_resent", "reply", "reply_answered",
 )
 
 
@@ -107,7 +107,8 @@ class AppointmentEvent(db.Model):
     kinds: from the practice program created, moved, tick_changed, cancelled,
     restored; from planning planned, skipped, reminder_cancelled, replanned;
     from sending claimed, send_retry, submitted, failed, outcome_unknown,
-    submission_confirmed, outcome_check, outcome_resent; from the webhook delivery_report.
+    submission_confirmed, outcome_check, outcome_resent; from the webhook delivery_report
+    and reply (a patient's answer); reply_answered (the SMS confirming a STOP).
     `data` holds what the kind needs (from/to, reason, text, error code...).
     """
 
