@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import func, select, text, update
+from sqlalchemy import Select, func, select, text, update
 
 from .domain import replies as rules
 from .extensions import db
@@ -127,6 +127,18 @@ def _withdraw_consent(practice_id: int, number: str, now: datetime) -> bool:
 def _event_data(reply: Reply) -> dict:
     return {"reply": reply.kind, "intent": reply.intent, "ambiguous": reply.ambiguous, "text": reply.text,
             "reply_id": reply.id}
+
+
+def feed_page(replies: Select, after: int, limit: int) -> list[tuple[Reply, str, str]]:
+    """(reply, appointment ID, patient ID) of the practice program after cursor `after`, oldest first.
+
+    `replies` is `select(Reply)` scoped to the caller (`access.scoped`).
+    """
+    return [tuple(row) for row in db.session.execute(
+        replies.add_columns(Appointment.external_id, Patient.external_id)
+        .join(Appointment, Appointment.id == Reply.appointment_id).join(Patient, Patient.id == Reply.patient_id)
+        .where(Reply.seq > after).order_by(Reply.seq).limit(limit)
+    )]
 
 
 # --- the confirmation of a STOP -------------------------------------------------------
