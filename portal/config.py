@@ -109,6 +109,14 @@ def writable_directory(text: str) -> str:
     return text
 
 
+def reply_number(text: str) -> str:
+    """The vendor's virtual mobile number, as MessageBird takes a numeric originator."""
+    digits = text.strip().removeprefix("+")
+    if not digits.isascii() or not digits.isdigit() or not 8 <= len(digits) <= 15:
+        raise ValueError(f"expected a phone number in international format such as +4915712345678, got {text!r}")
+    return "+" + digits
+
+
 def text_value(text: str) -> str:
     return text
 
@@ -123,6 +131,8 @@ SETTINGS = (
     Setting("MESSAGEBIRD_SIGNING_KEY", text_value, None, secret=True),
     Setting("MESSAGEBIRD_ENDPOINT", http_url, "https://rest.messagebird.com"),
     Setting("MESSAGEBIRD_TIMEOUT", timeout, (3.05, 10.0)),
+    # Reminders of practices with replies switched on are sent from this number, which receives the answers.
+    Setting("MESSAGEBIRD_REPLY_NUMBER", reply_number, None),
     Setting("PUBLIC_BASE_URL", http_url, "http://localhost:5000"),
     Setting("RETENTION_DAYS", whole(1), 90),
     # How many proxies (load balancers) stand in front: their X-Forwarded-*

@@ -14,7 +14,7 @@ from typing_extensions import TypeAliasType
 
 from ..domain.inputs import CONTROLS, LINE_PATTERN, OUT_OF_RANGE, TEXT_PATTERN, YEAR_PATTERN, day_in_range, text_problem
 from ..domain.messages import PLACEHOLDERS
-from ..domain.settings import TIMEZONES
+from ..domain.settings import MAX_REPLY_LINE_LENGTH, TIMEZONES
 from ..models import LICENCE_STATUSES
 
 def _line(value: str) -> str:
@@ -83,6 +83,8 @@ Template = text(1000, min_length=1, multiline=True, **{
     "description": "text with the placeholders " + ", ".join("{%s}" % name for name in PLACEHOLDERS)
     + "; {{ and }} for literal braces",
 })
+ReplyLine = text(MAX_REPLY_LINE_LENGTH, min_length=1, pattern=r"^[^{}" + CONTROLS + r"]*$",
+                 description="appended to the reminder as typed; no braces")
 Clock = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["18:00"])]
 KeyId = Annotated[int, Field(ge=1, le=2**31 - 1, description="an API key's `id`")]
 
@@ -173,6 +175,11 @@ class GroupSettingsIn(Strict):
     template: Template | None = None
     sender: Sender | None = None
     timezone: TimeZone | None = None
+    change_notices: bool | None = Field(None, description="send a notice when an appointment whose reminder went out is moved or cancelled")
+    moved_template: Template | None = None
+    cancelled_template: Template | None = None
+    replies_enabled: bool | None = Field(None, description="send from the reply number and end with the reply line")
+    reply_line: ReplyLine | None = None
 
 
 class PracticeSettingsIn(GroupSettingsIn):

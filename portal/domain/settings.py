@@ -17,6 +17,11 @@ DEFAULT_TEMPLATE = (
     "Absagen bitte unter {praxis_telefon}."
 )
 
+DEFAULT_MOVED_TEMPLATE = "Ihr Termin wurde verlegt auf {wochentag}, {datum} um {uhrzeit}."
+DEFAULT_CANCELLED_TEMPLATE = "Ihr Termin am {datum} um {uhrzeit} wurde abgesagt."
+DEFAULT_REPLY_LINE = "Antworten Sie JA zur Bestätigung oder NEIN zur Absage."
+MAX_REPLY_LINE_LENGTH = 160
+
 DEFAULTS: dict[str, Any] = {
     "send_policy": "day_before",
     "send_time": "18:00",
@@ -27,6 +32,13 @@ DEFAULTS: dict[str, Any] = {
     "template": DEFAULT_TEMPLATE,
     "sender": "Praxis",
     "timezone": "Europe/Berlin",
+    # A notice when an appointment whose reminder already went out is moved or cancelled.
+    "change_notices": True,
+    "moved_template": DEFAULT_MOVED_TEMPLATE,
+    "cancelled_template": DEFAULT_CANCELLED_TEMPLATE,
+    # Reminders sent from the vendor's reply number, ending with the reply line.
+    "replies_enabled": False,
+    "reply_line": DEFAULT_REPLY_LINE,
 }
 INHERITED = tuple(DEFAULTS)
 
@@ -86,6 +98,19 @@ def _template(value: Any) -> str | None:
     return None
 
 
+def _switch(value: Any) -> str | None:
+    return None if isinstance(value, bool) else "must be true or false"
+
+
+def _reply_line(value: Any) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return "must be a non-empty text"
+    if len(value) > MAX_REPLY_LINE_LENGTH:
+        return f"must be at most {MAX_REPLY_LINE_LENGTH} characters"
+    # The line is appended as typed: braces would read as a broken placeholder.
+    return "must not contain { or }" if "{" in value or "}" in value else None
+
+
 def _timezone(value: Any) -> str | None:
     if not isinstance(value, str) or value not in TIMEZONES:
         return "must be an IANA time zone such as Europe/Berlin"
@@ -115,5 +140,10 @@ _CHECKS = {
     "template": _template,
     "sender": lambda value: sender_problem(value) if isinstance(value, str) else "must be text",
     "timezone": _timezone,
+    "change_notices": _switch,
+    "moved_template": _template,
+    "cancelled_template": _template,
+    "replies_enabled": _switch,
+    "reply_line": _reply_line,
 }
 

@@ -48,6 +48,24 @@ def test_settings_inherit_from_group_and_say_where_they_come_from(vendor):
     assert vendor.get("/practices/am-markt/settings").json["settings"]["send_time"]["source"] == "group"
 
 
+def test_notice_and_reply_settings_inherit_and_are_checked(vendor):
+    create_practice(vendor)
+    settings = vendor.get("/practices/am-markt/settings").json["settings"]
+    assert settings["change_notices"] == {"value": True, "source": "default", "own": None}
+    assert settings["replies_enabled"]["value"] is False
+    assert "JA" in settings["reply_line"]["value"] and "{uhrzeit}" in settings["moved_template"]["value"]
+
+    vendor.patch("/groups/nord/settings", json={"replies_enabled": True, "change_notices": False})
+    settings = vendor.get("/practices/am-markt/settings").json["settings"]
+    assert (settings["replies_enabled"]["source"], settings["change_notices"]["value"]) == ("group", False)
+
+    for field, value in (("reply_line", "Antworten Sie {JA}"), ("cancelled_template", "Abgesagt: {zeit}"),
+                         ("change_notices", "yes")):
+        refused = vendor.patch("/practices/am-markt/settings", json={field: value})
+        assert refused.status_code == 422 and refused.json["errors"][0]["field"] == field
+    assert vendor.get("/practices/am-markt/settings").json["settings"]["reply_line"]["own"] is None
+
+
 def test_sms_can_be_switched_on_only_with_an_active_licence(vendor):
     create_practice(vendor)
     refused = vendor.patch("/practices/am-markt/settings", json={"sms_enabled": True})

@@ -24,6 +24,8 @@ MALFORMED = [
     ("MESSAGEBIRD_TIMEOUT", "1,2,3"),
     ("MESSAGEBIRD_TIMEOUT", "0"),
     ("MESSAGEBIRD_ENDPOINT", "rest.example.com"),
+    ("MESSAGEBIRD_REPLY_NUMBER", "+49 157 HELLO"),
+    ("MESSAGEBIRD_REPLY_NUMBER", "12345"),
     ("PUBLIC_BASE_URL", "http://reminders.example.com"),  # production needs https
     ("PUBLIC_BASE_URL", "reminders.example.com"),
     ("RETENTION_DAYS", "ninety"),
@@ -50,6 +52,12 @@ def test_a_malformed_setting_is_refused_by_name(environment, name, value):
     with pytest.raises(config.Invalid) as refused:
         create_app()
     assert refused.value.problems and all(problem.startswith(f"{name}:") for problem in refused.value.problems)
+
+
+@pytest.mark.parametrize("value", ["+4915712345678", "4915712345678"])
+def test_the_reply_number_is_kept_in_international_format(environment, value):
+    environment.setenv("MESSAGEBIRD_REPLY_NUMBER", value)
+    assert create_app().config["MESSAGEBIRD_REPLY_NUMBER"] == "+4915712345678"
 
 
 @pytest.mark.parametrize("value,expected", [("10", (10.0, 10.0)), ("3.05,20", (3.05, 20.0)), (" 2 , 7 ", (2.0, 7.0))])

@@ -9,8 +9,7 @@ from portal.extensions import db
 from portal.models import AuditEntry, Reminder
 from portal.sending import quota_warning
 
-SETTINGS = ("send_policy", "send_time", "hours_before", "quiet_start", "quiet_end", "min_lead_minutes",
-            "sender", "template", "timezone")
+from portal.domain.settings import INHERITED as SETTINGS
 
 
 def _all_inherited(**overrides) -> dict:

@@ -3,7 +3,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
-from ...domain.settings import INHERITED
+from ...domain.settings import INHERITED, MAX_REPLY_LINE_LENGTH
 from ...reminder_list import ReminderFilter
 from ..forms import PortalForm, SearchForm
 from ..common import choices
@@ -18,9 +18,21 @@ LABELS = {
     "sender": _l("Sender name"),
     "template": _l("Reminder text"),
     "timezone": _l("Time zone"),
+    "change_notices": _l("Send a notice when an appointment is moved or cancelled after its reminder"),
+    "moved_template": _l("Text for a moved appointment"),
+    "cancelled_template": _l("Text for a cancelled appointment"),
+    "replies_enabled": _l("Patients can answer (JA/NEIN/STOP)"),
+    "reply_line": _l("Reply line at the end of the reminder"),
 }
 POLICIES = {"day_before": _l("The day before at a fixed time"), "hours_before": _l("A number of hours before")}
+# A select, not a checkbox: an unticked checkbox is not submitted, so "off" could not be told from "not sent".
+SWITCH = choices([(True, _l("yes")), (False, _l("no"))])
 SOURCES = {"default": _l("system default"), "group": _l("practice group"), "practice": _l("practice")}
+
+
+def switch_value(value) -> bool | None:
+    """The select's "True"/"False" (or the stored bool) as a bool; anything else is no choice."""
+    return {"True": True, "False": False, True: True, False: False}.get(value)
 
 
 class SettingsForm(PortalForm):
@@ -33,6 +45,11 @@ class SettingsForm(PortalForm):
     sender = StringField(LABELS["sender"], validators=[Optional(), Length(max=17)])
     template = TextAreaField(LABELS["template"], validators=[Optional(), Length(max=1000)])
     timezone = StringField(LABELS["timezone"], validators=[Optional(), Length(max=64)])
+    change_notices = SelectField(LABELS["change_notices"], choices=SWITCH, coerce=switch_value, validate_choice=False)
+    moved_template = TextAreaField(LABELS["moved_template"], validators=[Optional(), Length(max=1000)])
+    cancelled_template = TextAreaField(LABELS["cancelled_template"], validators=[Optional(), Length(max=1000)])
+    replies_enabled = SelectField(LABELS["replies_enabled"], choices=SWITCH, coerce=switch_value, validate_choice=False)
+    reply_line = StringField(LABELS["reply_line"], validators=[Optional(), Length(max=MAX_REPLY_LINE_LENGTH)])
 
     send_policy_inherit = BooleanField(_l("inherit"))
     send_time_inherit = BooleanField(_l("inherit"))
@@ -43,6 +60,11 @@ class SettingsForm(PortalForm):
     sender_inherit = BooleanField(_l("inherit"))
     template_inherit = BooleanField(_l("inherit"))
     timezone_inherit = BooleanField(_l("inherit"))
+    change_notices_inherit = BooleanField(_l("inherit"))
+    moved_template_inherit = BooleanField(_l("inherit"))
+    cancelled_template_inherit = BooleanField(_l("inherit"))
+    replies_enabled_inherit = BooleanField(_l("inherit"))
+    reply_line_inherit = BooleanField(_l("inherit"))
 
     def fill(self, own: dict, effective: dict) -> None:
         """Show the own value where set, else the inherited one with "inherit" ticked."""
@@ -58,7 +80,8 @@ class SettingsForm(PortalForm):
                 result[name] = None
                 continue
             value = getattr(self, name).data
-            result[name] = value.strip() if isinstance(value, str) and name != "template" else value
+            # Texts keep their spaces and line breaks as typed.
+            result[name] = value.strip() if isinstance(value, str) and not name.endswith("template") else value
         return result
 
     def validate(self, extra_validators=None) -> bool:
