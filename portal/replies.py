@@ -141,6 +141,34 @@ def feed_page(replies: Select, after: int, limit: int) -> list[tuple[Reply, str,
     )]
 
 
+# --- privacy ---------------------------------------------------------------------------
+
+def erase_patient_replies(patient_id: int, now: datetime) -> None:
+    """A patient erased: their replies' texts go, and the number their SMS came from; the rows stay for counts."""
+    replies = db.session.scalars(select(Reply).where(Reply.patient_id == patient_id)).all()
+    for reply in replies:
+        reply.text, reply.purged_at = None, now
+    message_ids = {reply.inbound_message_id for reply in replies}
+    if message_ids:
+        db.session.execute(update(InboundMessage).where(InboundMessage.id.in_(message_ids))
+                           .values(originator=None, recipient=None, body=None, purged_at=now)
+                           .execution_options(synchronize_session=False))
+
+
+def purge_texts(cutoff: datetime, now: datetime) -> dict:
+    """Retention: replies' texts and inbound SMS (text and numbers) older than `cutoff`; counts per kind."""
+    replies = db.session.execute(
+        update(Reply).where(Reply.at < cutoff, Reply.purged_at.is_(None)).values(text=None, purged_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    messages = db.session.execute(
+        update(InboundMessage).where(InboundMessage.received_at < cutoff, InboundMessage.purged_at.is_(None))
+        .values(originator=None, recipient=None, body=None, purged_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return {"replies": replies, "inbound_messages": messages}
+
+
 # --- the confirmation of a STOP -------------------------------------------------------
 
 def begin_confirmation(reply_id: int) -> OutgoingSms | None:

@@ -14,7 +14,7 @@ from typing import Any, Iterable, Mapping
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from . import planning
+from . import planning, replies
 from .access import scoped_to_practice
 from .domain.phones import MISSING, parse_mobile
 from .extensions import db
@@ -133,6 +133,7 @@ def _purge_sent_texts(patient: Patient, now: datetime) -> None:
     ).all() if reminders else []
     for report in reports:
         report.recipient, report.details = None, None
+    replies.erase_patient_replies(patient.id, now)
     events = db.session.scalars(select(AppointmentEvent).where(AppointmentEvent.appointment_id.in_(appointment_ids)))
     for event in events:
         if event.data and {"body", "text", "recipient"} & set(event.data):
