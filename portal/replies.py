@@ -117,6 +117,8 @@ def _withdraw_consent(practice_id: int, number: str, now: datetime) -> bool:
         .order_by(Patient.id).with_for_update().execution_options(populate_existing=True)
     ).all()
     withdrawn = [patient for patient in patients if patient.sms_consent]
+    for patient in patients:
+        patient.opted_out_at, patient.opted_out_revision = now, patient.revision or 0
     for patient in withdrawn:
         patient.sms_consent = False  # sets consent_withdrawn_at (models.Patient)
         db.session.flush()

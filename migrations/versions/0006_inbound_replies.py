@@ -61,11 +61,17 @@ def upgrade():
     )
     op.create_index('ix_replies_appointment', 'replies', ['appointment_id'], unique=False)
     op.create_index('ix_replies_patient', 'replies', ['patient_id'], unique=False)
+    with op.batch_alter_table('patients') as batch_op:
+        batch_op.add_column(sa.Column('opted_out_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('opted_out_revision', sa.Integer(), nullable=True))
     op.create_index('ix_reminders_recipient_submitted', 'reminders', ['recipient', 'submitted_at'], unique=False)
 
 
 def downgrade():
     op.drop_index('ix_reminders_recipient_submitted', table_name='reminders')
+    with op.batch_alter_table('patients') as batch_op:
+        batch_op.drop_column('opted_out_revision')
+        batch_op.drop_column('opted_out_at')
     op.drop_index('ix_replies_patient', table_name='replies')
     op.drop_index('ix_replies_appointment', table_name='replies')
     op.drop_table('replies')

@@ -129,6 +129,16 @@ def feed_kind(intent: str, found: Match) -> str:
     return FEED_KINDS[intent] if applies(intent, found) else FEED_KINDS[UNREADABLE]
 
 
+def consent_given_again(revision_at_stop: int | None, revision: int | None) -> bool:
+    """Whether the practice program's "SMS consent: yes" holds after the patient replied STOP.
+
+    A program re-sends its unchanged records (a full re-sync, an edit of
+    another field); that must not undo a STOP. Consent counts again only from a
+    record newer than the one the STOP found: a higher `revision`.
+    """
+    return revision_at_stop is None or (revision is not None and revision > revision_at_stop)
+
+
 STOP_CONFIRMATION = "Sie erhalten keine Terminerinnerungen mehr von {praxis}."
 
 

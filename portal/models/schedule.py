@@ -42,6 +42,9 @@ class Patient(db.Model):
     sms_consent: Mapped[bool] = mapped_column(default=False)
     # Set when consent was taken back: support tells "never consented" from "withdrew".
     consent_withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when the patient replied STOP, with the revision then: only a newer record gives consent again.
+    opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    opted_out_revision: Mapped[int | None]
     # Search keys (domain.search_keys), kept in step with the names and the number.
     name_key: Mapped[str | None] = mapped_column(String(210))
     mobile_key: Mapped[str | None] = mapped_column(String(64), index=True)

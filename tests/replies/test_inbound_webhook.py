@@ -181,3 +181,31 @@ def test_a_second_stop_is_recorded_but_asks_for_no_second_confirmation(webhook, 
     webhook.get(inbound("Stop bitte", message_id="in-2"))
     assert [(reply.kind, reply.confirmation, reply.seq) for reply in replies()] == [
         ("opted_out", "pending", 1), ("opted_out", None, 2)]
+
+
+def test_a_stop_is_not_undone_by_the_program_resending_an_older_record(webhook, api, make, remind):
+    practice = make.licensed_practice()
+    program = api(make.practice_key(practice))
+    person = {"first_name": "Erika", "last_name": "Mustermann", "mobile": "0170 12345678", "sms_consent": True,
+              "revision": 3}
+    assert program.put("/patients/p-1", json=person).status_code == 200
+    patient = db.session.scalars(select(Patient)).one()
+    remind(practice, patient=patient)
+    webhook.get(inbound("STOP"))
+
+    resent = program.put("/patients/p-1", json=person)  # a full re-sync before the program read the feed
+    assert resent.json["sms_consent"] is False
+    assert [warning["code"] for warning in resent.json["warnings"]] == ["opted_out"]
+    again = program.put("/patients/p-1", json={**person, "revision": 4})  # ticked again in the program
+    assert again.json["sms_consent"] is True and again.json["warnings"] == []
+
+
+def test_a_stop_taken_over_by_the_program_leaves_consent_to_it(webhook, api, make, remind):
+    practice = make.licensed_practice()
+    program = api(make.practice_key(practice))
+    person = {"first_name": "Erika", "last_name": "Mustermann", "mobile": "0170 12345678", "sms_consent": True}
+    program.put("/patients/p-1", json=person)
+    remind(practice, patient=db.session.scalars(select(Patient)).one())
+    webhook.get(inbound("STOP"))
+    assert program.put("/patients/p-1", json={**person, "sms_consent": False}).json["warnings"] == []
+    assert program.put("/patients/p-1", json=person).json["sms_consent"] is True  # staff ticked it again
