@@ -18,13 +18,17 @@ submitted to the number, per practice, within `REPLY_WINDOW`:
 
 1. the candidates are, for each practice, its latest reminder submitted to
    that number in the window before the reply;
-2. when some candidates' appointments have not begun when the reply was
+2. a patient can answer only an SMS that came from a number: when some
+   reminders came from the number the reply was sent to, only those count
+   (the others came from a sender name, or from a reply number since
+   replaced);
+3. when some candidates' appointments have not begun when the reply was
    sent, only those count (a reply is about a coming appointment);
-3. one practice left: the reply is that practice's; more than one: it is
+4. one practice left: the reply is that practice's; more than one: it is
    ambiguous and recorded for each of them as a reply to read, and neither
    JA nor NEIN is applied anywhere (we never guess across practices that
    share a number);
-4. STOP is not about one appointment but about the number: it applies to
+5. STOP is not about one appointment but about the number: it applies to
    every practice that messaged the number in the window.
 """
 import re
@@ -90,6 +94,7 @@ class SentReminder:
     practice_id: int
     submitted_at: datetime
     appointment_start: datetime
+    sender: str | None = None  # the originator it was sent from: a number, or a sender name
 
 
 @dataclass(frozen=True)
@@ -107,9 +112,12 @@ class Match:
         return bool(self.reminders)
 
 
-def match(intent: str, sent: list[SentReminder], replied_at: datetime) -> Match:
-    """The reminder(s) a reply sent at `replied_at` answers, by the rules in the module docstring."""
+def match(intent: str, sent: list[SentReminder], replied_at: datetime, replied_to: str | None = None) -> Match:
+    """The reminder(s) a reply sent at `replied_at` to the number `replied_to` answers (module docstring)."""
     window = [row for row in sent if replied_at - REPLY_WINDOW <= row.submitted_at <= replied_at + CLOCK_SKEW]
+    if replied_to:
+        answerable = [row for row in window if _digits(row.sender) == _digits(replied_to)]
+        window = answerable or window
     if intent != STOP:
         upcoming = [row for row in window if row.appointment_start > replied_at]
         window = upcoming or window
@@ -117,6 +125,10 @@ def match(intent: str, sent: list[SentReminder], replied_at: datetime) -> Match:
     for row in sorted(window, key=lambda row: (row.submitted_at, row.reminder_id)):
         latest[row.practice_id] = row
     return Match(tuple(sorted(latest.values(), key=lambda row: row.practice_id)))
+
+
+def _digits(number: str | None) -> str:
+    return (number or "").strip().removeprefix("+")
 
 
 def applies(intent: str, found: Match) -> bool:

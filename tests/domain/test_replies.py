@@ -37,8 +37,8 @@ NOW = datetime(2026, 11, 24, 18, 30, tzinfo=timezone.utc)
 TOMORROW = NOW + timedelta(hours=16)
 
 
-def sent(reminder_id, practice_id, hours_ago, start=TOMORROW):
-    return SentReminder(reminder_id, practice_id, NOW - timedelta(hours=hours_ago), start)
+def sent(reminder_id, practice_id, hours_ago, start=TOMORROW, sender="Praxis"):
+    return SentReminder(reminder_id, practice_id, NOW - timedelta(hours=hours_ago), start, sender)
 
 
 def test_the_latest_reminder_of_the_one_practice_is_answered():
@@ -57,6 +57,14 @@ def test_two_practices_messaging_the_number_make_a_yes_ambiguous_for_both():
     found = match(CONFIRM, [sent(1, 7, 2), sent(2, 8, 1)], NOW)
     assert [row.practice_id for row in found.reminders] == [7, 8] and found.ambiguous
     assert not applies(CONFIRM, found) and feed_kind(CONFIRM, found) == "unreadable_reply"
+
+
+def test_only_reminders_from_the_number_replied_to_count_when_there_are_some():
+    from_name, from_number = sent(1, 7, 1, sender="PraxisNord"), sent(2, 8, 3, sender="+4915700000000")
+    found = match(CONFIRM, [from_name, from_number], NOW, replied_to="4915700000000")
+    assert [row.reminder_id for row in found.reminders] == [2] and not found.ambiguous
+    # none came from that number (a reply number since replaced): every reminder counts
+    assert match(CONFIRM, [from_name, from_number], NOW, replied_to="4915799999999").ambiguous
 
 
 def test_stop_applies_to_every_practice_that_messaged_the_number():
