@@ -46,3 +46,16 @@ def test_the_page_speaks_german_and_english(as_user, tenants, answered):
     client.post("/language", data={"locale": "en"})
     english = client.get("/replies/").get_data(as_text=True)
     assert "Replies from patients" in english and "appointment confirmed" in english
+
+
+def test_the_reply_is_in_the_support_appointment_timeline(as_user, tenants, answered):
+    from sqlalchemy import select
+
+    from portal.extensions import db
+    from portal.models import Reply
+
+    reply = db.session.scalars(select(Reply).where(Reply.practice_id == tenants["practice"].id)).one()
+    client = as_user(tenants["support"])
+    client.post("/language", data={"locale": "en"})
+    html = client.get(f"/support/appointments/{reply.appointment_id}").get_data(as_text=True)
+    assert "the patient replied" in html and "„Ja, gerne“" in html and "(appointment confirmed)" in html
