@@ -53,20 +53,20 @@ def messagebird_inbound():
         signature = verify(request)
     except ReportRefused as exc:
         log.warning("inbound SMS refused: %s", exc)
-        return _answer(401, "refused", str(exc), counted=False)
+        return _answer(401, "refused", str(exc), metrics.INBOUND_SMS)
     try:
         sms = read_inbound(request)
     except ReportUnreadable as exc:
         log.warning("unreadable inbound SMS: %s", exc)
-        return _answer(400, "unreadable", str(exc), counted=False)
+        return _answer(400, "unreadable", str(exc), metrics.INBOUND_SMS)
     try:
         recorded = once(signature, lambda: replies.record_inbound(sms, utcnow()))
     except Duplicate:
         log.warning("replayed inbound SMS refused (jti %s)", signature.jti)
-        return _answer(401, "refused", "replayed signature", counted=False)
+        return _answer(401, "refused", "replayed signature", metrics.INBOUND_SMS)
     log.info("inbound SMS %s: %s", sms.message_id, recorded.outcome)
     _enqueue_confirmations(recorded.confirmations)
-    return _answer(200, recorded.outcome, counted=False)
+    return _answer(200, recorded.outcome, counter=metrics.INBOUND_SMS)
 
 
 def _enqueue_confirmations(reply_ids: list[int]) -> None:
@@ -79,9 +79,8 @@ def _enqueue_confirmations(reply_ids: list[int]) -> None:
         log.warning("STOP confirmations %s not enqueued: Redis unavailable; the dispatcher sends them", reply_ids)
 
 
-def _answer(status: int, result: str, detail: str | None = None, counted: bool = True):
-    if counted:
-        metrics.DELIVERY_REPORTS.labels(result).inc()
+def _answer(status: int, result: str, detail: str | None = None, counter=metrics.DELIVERY_REPORTS):
+    counter.labels(result).inc()
     body = {"result": result}
     if detail:
         body["detail"] = detail

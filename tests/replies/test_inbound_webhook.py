@@ -209,3 +209,15 @@ def test_a_stop_taken_over_by_the_program_leaves_consent_to_it(webhook, api, mak
     webhook.get(inbound("STOP"))
     assert program.put("/patients/p-1", json={**person, "sms_consent": False}).json["warnings"] == []
     assert program.put("/patients/p-1", json=person).json["sms_consent"] is True  # staff ticked it again
+
+
+def test_inbound_sms_are_counted_by_what_became_of_them(webhook, client, ctx):
+    from tests.operations.test_metrics import scrape, value
+
+    before = scrape(client)
+    webhook.get(inbound("JA", originator="+4917099999999"))
+    webhook.get(inbound("JA", originator="+4917099999999"), signature=False)
+    after = scrape(client)
+    for result in ("unmatched", "refused"):
+        assert value(after, "praxis_inbound_sms_total", result=result) == value(
+            before, "praxis_inbound_sms_total", result=result) + 1
