@@ -54,7 +54,7 @@ def record_inbound(sms: InboundSms, now: datetime) -> Recorded:
     if db.session.scalar(select(InboundMessage.id).where(InboundMessage.provider_message_id == sms.message_id)):
         return Recorded("duplicate")
     intent = rules.understand(sms.body)
-    found = rules.match(intent, sent_to(sms.originator, now), sms.sent_at, sms.recipient)
+    found = rules.match(intent, sent_to(sms.originator, min(now, sms.sent_at)), sms.sent_at, sms.recipient)
     outcome = "unmatched" if not found.found else ("ambiguous" if found.ambiguous else "recorded")
     message = InboundMessage(provider_message_id=sms.message_id, originator=sms.originator, recipient=sms.recipient,
                              body=None if found.found else sms.body, sent_at=sms.sent_at, received_at=now,
@@ -74,13 +74,13 @@ def record_inbound(sms: InboundSms, now: datetime) -> Recorded:
     return Recorded(outcome, confirmations)
 
 
-def sent_to(number: str, now: datetime) -> list[rules.SentReminder]:
-    """The reminders submitted to `number` (E.164) within the reply window, across practices."""
+def sent_to(number: str, replied_at: datetime) -> list[rules.SentReminder]:
+    """The reminders submitted to `number` (E.164) within the reply window before `replied_at`, across practices."""
     rows = db.session.execute(
         select(Reminder.id, Reminder.practice_id, Reminder.submitted_at, Appointment.start_at, Reminder.sender)
         .join(Appointment, Appointment.id == Reminder.appointment_id)
         .where(Reminder.recipient == number, Reminder.status == "submitted",
-               Reminder.submitted_at >= now - rules.REPLY_WINDOW - rules.CLOCK_SKEW)
+               Reminder.submitted_at >= replied_at - rules.REPLY_WINDOW - rules.CLOCK_SKEW)
     ).all()
     return [rules.SentReminder(row.id, row.practice_id, row.submitted_at, row.start_at, row.sender) for row in rows]
 
