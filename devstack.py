@@ -7,7 +7,9 @@ Starts, in order, and stops them all on Ctrl-C:
 2. `flask db upgrade`;
 3. the MessageBird sandbox (`python -m sandbox`) on 127.0.0.1:8025, unless
    MESSAGEBIRD_ENDPOINT names a real provider; development keys are kept in
-   `instance/devstack.json` so they stay the same across restarts;
+   `instance/devstack.json` so they stay the same across restarts; its
+   `POST /_sandbox/reply` forwards a simulated patient's reply to the
+   portal's inbound webhook (MESSAGEBIRD_REPLY_NUMBER is the sandbox's);
 4. the RQ worker with its scheduler (`flask worker`): dispatches due
    reminders every DISPATCH_INTERVAL_SECONDS (2 here) and sends them;
 5. the portal and API (`flask run`, or gunicorn with --gunicorn) on :5000.
@@ -49,7 +51,9 @@ def main(argv=None) -> int:
         if env.get("DEVSTACK_SANDBOX"):
             children.append(("sandbox", spawn([PYTHON, "-m", "sandbox", "--port", str(args.sandbox_port),
                                                "--access-key", env["MESSAGEBIRD_ACCESS_KEY"],
-                                               "--signing-key", env["MESSAGEBIRD_SIGNING_KEY"]], env)))
+                                               "--signing-key", env["MESSAGEBIRD_SIGNING_KEY"],
+                                               "--inbound-url", env["PUBLIC_BASE_URL"] + "/webhooks/messagebird/inbound"],
+                                              env)))
             wait_http(f"{env['MESSAGEBIRD_ENDPOINT']}/_sandbox/health", "sandbox")
         children.append(("worker", spawn([PYTHON, "-m", "flask", "--app", "wsgi", "worker"], env)))
         children.append(("portal", spawn(portal_command(args), env)))
@@ -96,6 +100,8 @@ def child_environment(args) -> dict:
         env["MESSAGEBIRD_ACCESS_KEY"] = keys["access_key"]
         env["MESSAGEBIRD_SIGNING_KEY"] = keys["signing_key"]
         env["DEVSTACK_SANDBOX"] = "1"
+        # the sandbox's own number for replies, so that the whole loop (reminder, JA, feed) runs locally
+        env.setdefault("MESSAGEBIRD_REPLY_NUMBER", "+4915700000000")
     return env
 
 

@@ -14,7 +14,10 @@ from portal import providers
 from portal import queue as queues
 from portal import sending
 
+from portal.models import utcnow
+
 from .context import app_context
+from .replies import enqueue_pending
 from .send import JOB_TIMEOUT, send_batch
 
 log = logging.getLogger(__name__)
@@ -28,6 +31,7 @@ def dispatch(now: datetime | None = None, connection=None) -> int:
         return 0
     connection = connection or queues.connection()
     swept = sending.sweep_unknown_outcomes(now)
+    enqueue_pending(Queue("send", connection=connection), now or utcnow())
     chunk = sending.setting("DISPATCH_CHUNK")
     total = 0
     while True:

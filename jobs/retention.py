@@ -2,7 +2,9 @@
 
 Counts stay: the rows remain with their statuses and times; only the text,
 the recipient and the provider's extra report fields go (and the text copied
-into the timeline's `submitted` events).
+into the timeline's `submitted` events). Patients' replies alike: their texts
+and the numbers they came from (`portal.replies.purge_texts`), and the text
+in the timeline's `reply` events.
 """
 import logging
 from datetime import datetime, timedelta
@@ -10,6 +12,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import null, or_, select, update
 
+from portal import replies
 from portal.extensions import db
 from portal.models import AppointmentEvent, DeliveryReport, Reminder, WebhookNonce, utcnow
 
@@ -17,7 +20,8 @@ from .context import app_context
 
 log = logging.getLogger(__name__)
 BATCH = 1000
-TEXT_EVENTS = ("submitted", "submission_confirmed")  # timeline entries that copy the message text
+# timeline entries that copy a message text
+TEXT_EVENTS = ("submitted", "submission_confirmed", "reply", "reply_answered")
 
 
 def purge(now: datetime | None = None) -> dict:
@@ -35,12 +39,13 @@ def purge(now: datetime | None = None) -> dict:
                                      or_(DeliveryReport.details.is_not(None), DeliveryReport.recipient.is_not(None)))
         .values(details=null(), recipient=None).execution_options(synchronize_session=False)
     ).rowcount
+    answers = replies.purge_texts(cutoff, now)
     events = _purge_event_texts(cutoff)
     nonces = db.session.execute(
         WebhookNonce.__table__.delete().where(WebhookNonce.expires_at < now)
     ).rowcount
     db.session.commit()
-    counts = {"reminders": reminders, "delivery_reports": reports, "events": events, "nonces": nonces}
+    counts = {"reminders": reminders, "delivery_reports": reports, "events": events, "nonces": nonces, **answers}
     log.info("retention (%d days): purged %s", current_app.config.get("RETENTION_DAYS", 90), counts)
     return counts
 

@@ -2,7 +2,7 @@
 
 Two kinds of numbers:
 
-- Counters and histograms (HTTP requests, provider calls, delivery reports)
+- Counters and histograms (HTTP requests, provider calls, delivery reports, inbound SMS)
   are counted where they happen. With `PROMETHEUS_MULTIPROC_DIR` set,
   prometheus-client keeps them in files there, so every gunicorn worker and
   every RQ worker on the host that shares the directory is added up on the
@@ -39,12 +39,14 @@ HTTP_REQUESTS = Counter("praxis_http_requests", "HTTP requests answered", ["meth
 HTTP_DURATION = Histogram("praxis_http_request_duration_seconds", "Time to answer an HTTP request", ["endpoint"])
 DELIVERY_REPORTS = Counter("praxis_delivery_reports", "Status reports received, by what became of them",
                            ["result"])
+INBOUND_SMS = Counter("praxis_inbound_sms", "SMS patients sent to the reply number, by what became of them",
+                      ["result"])
 PROVIDER_CALLS = Counter("praxis_provider_calls", "Submissions to the SMS provider, by outcome", ["outcome"])
 # Every metric has labels, so that importing this module writes nothing (multiprocess files
 # appear with the first value, after the settings, PROMETHEUS_MULTIPROC_DIR among them, were checked).
 PROVIDER_DURATION = Histogram("praxis_provider_call_duration_seconds", "Time the SMS provider took to answer",
                               ["outcome"])
-COUNTED = (HTTP_REQUESTS, HTTP_DURATION, DELIVERY_REPORTS, PROVIDER_CALLS, PROVIDER_DURATION)
+COUNTED = (HTTP_REQUESTS, HTTP_DURATION, DELIVERY_REPORTS, INBOUND_SMS, PROVIDER_CALLS, PROVIDER_DURATION)
 
 
 def init_app(app) -> None:

@@ -385,6 +385,7 @@ def event_line(event: AppointmentEvent) -> str:
         "submission_confirmed": _("submission confirmed by the provider"), "replanned": _("re-planned"),
         "outcome_check": _("asked the provider about the unknown outcome"),
         "outcome_resent": _("the provider never got the SMS: sent again"),
+        "reply": _("the patient replied"), "reply_answered": _("the opt-out was confirmed by SMS"),
     }
     parts = [words.get(event.kind, event.kind)]
     if event.change_source:
@@ -408,11 +409,26 @@ def event_line(event: AppointmentEvent) -> str:
         parts.append(f"({explain_submission_error(data['code'], data.get('text'), locale).meaning})")
     if data.get("message_id") and event.kind in ("submitted", "submission_confirmed"):
         parts.append(_("message ID %(id)s", id=data["message_id"]))
+    if event.kind == "reply":
+        parts.append(f"„{data['text']}“" if data.get("text") is not None else _("(text deleted)"))
+        parts.append(f"({reply_kind_text(data.get('reply'))})")
+        if data.get("ambiguous"):
+            parts.append(_("– the number also got reminders of another practice: not applied"))
+    if event.kind == "reply_answered" and data.get("error"):
+        parts.append(_("(not sent: %(error)s)", error=data["error"]))
     if event.kind == "outcome_check" and data.get("result") == "unreachable":
         parts.append(_("(provider unreachable; asked again %(at)s)", at=_iso_local(data.get("next_check_at"), event)))
     elif event.kind == "outcome_check":
         parts.append(_("(the provider never got it, not even when sent again; ask the practice to call the patient)"))
     return " ".join(str(part) for part in parts)
+
+
+def reply_kind_text(code: str | None) -> str:
+    """What a patient's reply means, in the reader's words (the feed's kinds)."""
+    return {
+        "confirmed": _("appointment confirmed"), "cancellation_requested": _("asks to cancel the appointment"),
+        "opted_out": _("no more SMS reminders (STOP)"), "unreadable_reply": _("to read"),
+    }.get(code, code or "")
 
 
 def licence_status_text(code: str) -> str:

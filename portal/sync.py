@@ -14,9 +14,10 @@ from typing import Any, Iterable, Mapping
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from . import planning
+from . import planning, replies
 from .access import scoped_to_practice
 from .domain.phones import MISSING, parse_mobile
+from .domain.replies import consent_given_again
 from .extensions import db
 from .models import Appointment, AppointmentEvent, DeliveryReport, Patient, Practice, Reminder
 from .planning import appointment_start, plan_appointment, replan_patient
@@ -82,7 +83,10 @@ def _set_patient_fields(patient: Patient, data: Mapping[str, Any]) -> None:
     patient.first_name = data.get("first_name")
     patient.last_name = data.get("last_name")
     patient.salutation = data.get("salutation")
-    patient.sms_consent = bool(data.get("sms_consent"))
+    requested = bool(data.get("sms_consent"))
+    patient.sms_consent = requested and consent_given_again(patient.opted_out_revision, data.get("revision"))
+    if patient.sms_consent or not requested:  # a STOP the program has taken over, or overruled with a newer record
+        patient.opted_out_at = patient.opted_out_revision = None
     patient.mobile_raw, patient.mobile_e164 = mobile.raw, mobile.e164
     patient.mobile_problem, patient.mobile_problem_detail = mobile.problem, mobile.detail
     patient.revision = max(patient.revision or 0, data.get("revision") or 0)
@@ -93,7 +97,11 @@ def _reminder_relevant(patient: Patient) -> tuple:
 
 
 def patient_warnings(patient: Patient) -> list[dict]:
-    """What stops this patient's reminders and the practice can fix: the mobile number."""
+    """What stops this patient's reminders and the practice can fix: the mobile number, or a STOP."""
+    if patient.opted_out_at is not None:
+        return [{"field": "sms_consent", "code": "opted_out",
+                 "message": f"the patient replied STOP; consent counts again only with a revision above "
+                            f"{patient.opted_out_revision}"}]
     if patient.mobile_problem is None or (patient.mobile_problem == MISSING and not patient.sms_consent):
         return []
     return [{"field": "mobile", "code": patient.mobile_problem,
@@ -133,6 +141,7 @@ def _purge_sent_texts(patient: Patient, now: datetime) -> None:
     ).all() if reminders else []
     for report in reports:
         report.recipient, report.details = None, None
+    replies.erase_patient_replies(patient.id, now)
     events = db.session.scalars(select(AppointmentEvent).where(AppointmentEvent.appointment_id.in_(appointment_ids)))
     for event in events:
         if event.data and {"body", "text", "recipient"} & set(event.data):

@@ -19,6 +19,8 @@ def parse_args(argv=None, environ=os.environ):
                         help="the key clients send as 'Authorization: AccessKey KEY'")
     parser.add_argument("--signing-key", default=environ.get("SANDBOX_SIGNING_KEY"),
                         help="signs status reports; without it reports go out unsigned")
+    parser.add_argument("--inbound-url", default=environ.get("SANDBOX_INBOUND_URL"),
+                        help="where POST /_sandbox/reply forwards a patient's reply (the portal's inbound webhook)")
     parser.add_argument("--report-delay", type=float,
                         default=float(environ.get("SANDBOX_REPORT_DELAY", "0.2")))
     args = parser.parse_args(argv)
@@ -32,7 +34,7 @@ def main(argv=None):
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     if not args.signing_key:
         logging.warning("no signing key: status reports are sent without a signature")
-    app = create_app(args.access_key, args.signing_key, args.report_delay)
+    app = create_app(args.access_key, args.signing_key, args.report_delay, inbound_url=args.inbound_url)
     run(args.host, args.port, app)
 
 

@@ -7,6 +7,7 @@ import time
 from flask import Blueprint, Flask, current_app, jsonify, request
 
 from .messages import BadFilter, Invalid, build_message, list_filters, matches
+from .replies import BadReply, deliver, reply_fields
 from .state import Sandbox
 
 log = logging.getLogger(__name__)
@@ -23,14 +24,17 @@ ERRORS = {
 
 
 def create_app(access_key, signing_key=None, report_delay=0.2, *,
-               report_backoff=(0.1, 0.5, 2.0), **faults):
+               report_backoff=(0.1, 0.5, 2.0), inbound_url=None, **faults):
     """The sandbox app; ``faults`` are the initial fault config (see ``sandbox.faults``).
+
+    ``inbound_url`` is where simulated replies go (the reply number's forward URL).
 
     :raise ValueError: for an unknown or invalid fault.
     """
     app = Flask(__name__)
     app.json.sort_keys = False
     app.extensions["sandbox"] = Sandbox(access_key, signing_key, report_delay, report_backoff, faults)
+    app.config["INBOUND_URL"] = inbound_url
     app.register_blueprint(bp)
     return app
 
@@ -147,6 +151,25 @@ def faults():
         except ValueError as exc:
             return error(400, 21, str(exc), "faults")
     return jsonify(state.faults)
+
+
+@bp.post("/_sandbox/reply")
+def reply():
+    """A patient answers: `{originator, body, recipient?, url?}` forwarded, signed, to the inbound URL.
+
+    :raise 400: for a malformed reply, or no inbound URL configured or given.
+    """
+    data = request.get_json(silent=True)
+    url = (data.get("url") if isinstance(data, dict) else None) or current_app.config["INBOUND_URL"]
+    if not url or not str(url).startswith(("http://", "https://")):
+        return error(400, 21, "no inbound URL: start the sandbox with --inbound-url or send url", "url")
+    try:
+        fields = reply_fields(data, sandbox().all_messages())
+    except BadReply as exc:
+        return error(400, 21, str(exc), "reply")
+    status, answer = deliver(url, fields, sandbox().reports.signing_key)
+    log.info("reply %s forwarded: %s", fields["id"], status)
+    return jsonify(message=fields, url=url, response_status=status, response=answer), 200
 
 
 @bp.route("/_sandbox/messages", methods=["GET", "DELETE"])

@@ -1,13 +1,18 @@
-"""Reading a status report from the query string, a form or JSON; the provider knows its fields."""
+"""Reading a status report (or an inbound SMS) from the query string, a form or JSON; the provider knows its fields."""
 from flask import Request, current_app
 
 from portal import providers
-from portal.providers import ReportUnreadable, StatusReport
+from portal.providers import InboundSms, ReportUnreadable, StatusReport
 
 
 def read_report(request: Request) -> StatusReport:
     """:raise ReportUnreadable: when a required field is missing or malformed."""
     return providers.for_config(current_app.config).parse_report(_fields(request))
+
+
+def read_inbound(request: Request) -> InboundSms:
+    """:raise ReportUnreadable: when a required field is missing or malformed."""
+    return providers.for_config(current_app.config).parse_inbound(_fields(request))
 
 
 def _fields(request: Request) -> dict:

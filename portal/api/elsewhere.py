@@ -25,8 +25,22 @@ class StatusReport(BaseModel):
     statusErrorCode: str | None = Field(None, max_length=20)
 
 
+class InboundSms(BaseModel):
+    """An SMS a patient sent to MESSAGEBIRD_REPLY_NUMBER, as MessageBird forwards it; it may add fields."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str = Field(max_length=64, description="the provider's message ID: a redelivery is recorded once")
+    originator: str = Field(max_length=20, description="the patient's number, digits with an optional +")
+    recipient: str | None = Field(None, max_length=20, description="our reply number (older forwards: receiver)")
+    body: str | None = Field(None, max_length=1600, description="the text (older forwards: payload)")
+    createdDatetime: str = Field(description="RFC 3339 with an offset: when the patient sent it")
+
+
 class WebhookAnswer(BaseModel):
-    result: str = Field(description="recorded, duplicate or orphan (kept without a reminder); refused or unreadable")
+    result: str = Field(description="status reports: recorded, duplicate or orphan (kept without a reminder); "
+                                    "inbound SMS: recorded, ambiguous (recorded for each practice that messaged "
+                                    "the number), unmatched (kept, no practice found) or duplicate; "
+                                    "refused or unreadable")
     detail: str | None = Field(None, description="why a report was refused")
 
 
@@ -45,7 +59,7 @@ class Readiness(BaseModel):
     checks: ReadinessChecks
 
 
-MODELS = (StatusReport, WebhookAnswer, Health, Readiness)
+MODELS = (StatusReport, InboundSms, WebhookAnswer, Health, Readiness)
 
 WEBHOOKS = {
     "messagebirdStatusReport": {
@@ -56,16 +70,29 @@ WEBHOOKS = {
                        "nothing is changed by a refused request.",
         "body": StatusReport,
     },
+    "messagebirdInboundSms": {
+        "path": "/webhooks/messagebird/inbound",
+        "summary": "A patient's reply to a reminder",
+        "description": "MessageBird forwards each SMS sent to the reply number to "
+                       "`{PUBLIC_BASE_URL}/webhooks/messagebird/inbound`, signed like status reports, with GET "
+                       "(query string) or POST (form or JSON). JA confirms, NEIN asks to cancel, STOP withdraws "
+                       "consent (answered once by SMS); anything else is kept for the practice to read. The "
+                       "practice program reads them from `GET /api/v1/events`. Nothing is changed by a refused "
+                       "request.",
+        "body": InboundSms,
+    },
 }
 WEBHOOK_ANSWERS = {
-    200: "Recorded, already recorded, or kept as an orphan",
-    400: "A report that cannot be read",
+    200: "Recorded, already recorded, or kept (an orphan report, an unmatched SMS)",
+    400: "A report or SMS that cannot be read",
     401: f"A missing, invalid, expired or replayed signature in `{SIGNATURE_HEADER}`",
 }
 
 EXAMPLES = {
     StatusReport: {"id": "0b0c3d9e6f2a4e1d9a3b", "reference": "r-1842-1", "recipient": "4917012345678",
                    "status": "delivered", "statusDatetime": "2026-11-24T17:00:05+00:00", "mccmnc": "26203"},
+    InboundSms: {"id": "5a1f3c9be1a74c2d8f0e7b6a", "originator": "4917012345678", "recipient": "4915712345678",
+                 "body": "Ja, danke!", "createdDatetime": "2026-11-24T17:12:09+00:00"},
     WebhookAnswer: {"result": "recorded"},
     Health: {"status": "ok"},
     Readiness: {"status": "ready", "checks": {"database": "ok", "redis": "ok", "migrations": "ok"}},

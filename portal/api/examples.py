@@ -5,6 +5,7 @@ so an example cannot drift from what the server accepts and answers.
 """
 from . import practice_schemas as ps
 from . import schemas as s
+from .feed import FeedPage
 from .lookup import LookupResult
 
 CREATED_AT = "2026-11-02T09:15:00Z"
@@ -99,6 +100,14 @@ EXAMPLES: dict[type, dict] = {
          "errors": [], "warnings": [], "result": None},
     ]},
     LookupResult: {"appointments": [LOOKUP_APPOINTMENT], "more": False},
+    FeedPage: {"events": [
+        {"cursor": 41, "kind": "confirmed", "at": "2026-11-24T17:12:09Z", "appointment": "t-5521",
+         "patient": "p-1001", "text": "Ja, danke!", "intent": "confirm", "ambiguous": False},
+        {"cursor": 42, "kind": "cancellation_requested", "at": "2026-11-24T17:40:51Z", "appointment": "t-5530",
+         "patient": "p-1007", "text": "Nein, leider krank", "intent": "cancel_request", "ambiguous": False},
+        {"cursor": 43, "kind": "opted_out", "at": "2026-11-24T18:02:00Z", "appointment": "t-5533",
+         "patient": "p-1010", "text": "STOP", "intent": "stop", "ambiguous": False},
+    ], "next": 43},
 }
 
 # Each path and query parameter with its example: what a request names.
@@ -107,4 +116,5 @@ PARAMETERS = {
     "key_id": 7, "before": 1200, "limit": 20, "phone": "0170 12345678", "name": "Müller Erika",
     "appointment": "t-5521", "message_id": "0b0c3d9e6f2a4e1d9a3b", "practice": "am-markt", "from": "2026-11-25",
     "to": "2026-11-25", "reveal": False,
+    "after": 40,
 }

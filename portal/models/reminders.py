@@ -31,6 +31,8 @@ class Reminder(db.Model):
         # ... and failures by the time of the attempt, all practices' in one range of the index.
         Index("ix_reminders_failures", "status", "submit_started_at",
               postgresql_include=["practice_id", "claimed_at", "due_at", "provider_error_code"]),
+        # A patient's reply is matched to the reminders submitted to their number.
+        Index("ix_reminders_recipient_submitted", "recipient", "submitted_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -14,7 +14,7 @@ EVENT_KINDS = (
     "created", "restored", "moved", "tick_changed", "patient_changed", "cancelled",
     "planned", "skipped", "reminder_cancelled", "replanned",
     "claimed", "send_retry", "submitted", "failed", "outcome_unknown", "submission_confirmed",
-    "delivery_report", "outcome_check", "outcome_resent",
+    "delivery_report", "outcome_check", "outcome_resent", "reply", "reply_answered",
 )
 
 
@@ -42,6 +42,9 @@ class Patient(db.Model):
     sms_consent: Mapped[bool] = mapped_column(default=False)
     # Set when consent was taken back: support tells "never consented" from "withdrew".
     consent_withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when the patient replied STOP, with the revision then: only a newer record gives consent again.
+    opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    opted_out_revision: Mapped[int | None]
     # Search keys (domain.search_keys), kept in step with the names and the number.
     name_key: Mapped[str | None] = mapped_column(String(210))
     mobile_key: Mapped[str | None] = mapped_column(String(64), index=True)
@@ -107,7 +110,8 @@ class AppointmentEvent(db.Model):
     kinds: from the practice program created, moved, tick_changed, cancelled,
     restored; from planning planned, skipped, reminder_cancelled, replanned;
     from sending claimed, send_retry, submitted, failed, outcome_unknown,
-    submission_confirmed, outcome_check, outcome_resent; from the webhook delivery_report.
+    submission_confirmed, outcome_check, outcome_resent; from the webhook delivery_report
+    and reply (a patient's answer); reply_answered (the SMS confirming a STOP).
     `data` holds what the kind needs (from/to, reason, text, error code...).
     """
 

@@ -74,13 +74,24 @@ class StatusReport:
 
 
 @dataclass(frozen=True)
+class InboundSms:
+    """An SMS a patient sent to the reply number."""
+
+    message_id: str
+    originator: str  # E.164 when it is a phone number, else as the provider sent it
+    recipient: str | None  # our number, digits only
+    body: str  # may be empty: an empty SMS is a reply too
+    sent_at: datetime  # UTC
+
+
+@dataclass(frozen=True)
 class Signature:
     jti: str  # unique per report: a second use is a replay
     expires_at: datetime
 
 
 class ReportRefused(Exception):
-    """A report whose signature does not hold; the text says why (for the log and the 401)."""
+    """A report (or an inbound SMS) whose signature does not hold; the text says why (for the log and the 401)."""
 
 
 class ReportUnreadable(Exception):
@@ -99,6 +110,7 @@ class SmsProvider(Protocol):
     """What the service asks of an SMS provider."""
 
     status_path: str  # where the provider sends status reports (below PUBLIC_BASE_URL)
+    inbound_path: str  # where it forwards the SMS patients send to the reply number
 
     def submit(self, sms: OutgoingSms) -> Accepted:
         """:raise TransientProviderError: retry later (see ``ambiguous``).
@@ -109,6 +121,11 @@ class SmsProvider(Protocol):
 
     def parse_report(self, fields: Mapping) -> StatusReport:
         """:raise ReportUnreadable: a required field missing or malformed."""
+
+    def parse_inbound(self, fields: Mapping) -> InboundSms:
+        """An inbound SMS, signed like a status report (`verify_report`).
+
+        :raise ReportUnreadable: a required field missing or malformed."""
 
     def list_messages(self, recipient: str, since: datetime, until: datetime) -> list[ListedMessage]:
         """Every message to `recipient` (E.164) created between `since` and `until`.

@@ -14,7 +14,8 @@ of the interface's two errors:
 
 Status reports come signed in the ``MessageBird-Signature-JWT`` header (the
 SDK's ``RequestValidator``; it does not check ``jti``: replays are ours to
-refuse), as query string, form or JSON with MessageBird's field names.
+refuse), as query string, form or JSON with MessageBird's field names. SMS that
+patients send to the reply number are forwarded the same way, signed alike.
 """
 import json
 from collections.abc import Mapping
@@ -33,13 +34,16 @@ from messagebird.serde import json_serialize
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 
-from ..domain.inputs import text_problem, unreadable_texts
+from ..domain.inputs import OUT_OF_RANGE, day_in_range, text_problem, unreadable_texts
+from ..domain.phones import normalize_phone_query
+from ..domain.replies import MAX_BODY
 from . import (
     Accepted,
     ListedMessage,
     OutgoingSms,
     PermanentProviderError,
     ReportRefused,
+    InboundSms,
     ReportUnreadable,
     Signature,
     StatusReport,
@@ -302,12 +306,71 @@ def _text(fields: Mapping, name: str, limit: int, required: bool = False) -> str
     return value
 
 
+# --- inbound SMS ------------------------------------------------------------------
+
+INBOUND_PATH = "/webhooks/messagebird/inbound"
+
+
+def parse_inbound(fields: Mapping) -> InboundSms:
+    """MessageBird's forward of an SMS to a virtual mobile number: `id`, `originator`, `recipient`
+    (older forwards: `receiver`), `body` (older: `payload`), `createdDatetime`.
+
+    :raise ReportUnreadable: when a required field is missing or malformed.
+    """
+    message_id = _text(fields, "id", 64, required=True)
+    originator = _text(fields, "originator", 20, required=True)
+    recipient = _text(fields, "recipient", 20) or _text(fields, "receiver", 20)
+    if recipient is not None and not recipient.lstrip("+").isdigit():
+        raise ReportUnreadable("recipient is not a phone number")
+    body_field = "body" if fields.get("body") not in (None, "") else "payload"
+    body = _body(fields, body_field)
+    sent_at = _moment(fields, "createdDatetime")
+    return InboundSms(message_id=message_id, originator=_number(originator), recipient=recipient and recipient.lstrip("+"),
+                      body=body, sent_at=sent_at)
+
+
+def _number(originator: str) -> str:
+    """E.164 for a phone number (MessageBird sends digits without "+"); anything else as sent."""
+    digits = originator.lstrip("+")
+    if not digits.isdigit():
+        raise ReportUnreadable("originator is not a phone number: a reply cannot come from a sender name")
+    return normalize_phone_query("+" + digits) or digits
+
+
+def _body(fields: Mapping, name: str) -> str:
+    value = fields.get(name)
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ReportUnreadable(f"{name} must be a string")
+    value = str(value)
+    if problem := text_problem(value, multiline=True):
+        raise ReportUnreadable(f"{name} {problem}")
+    if len(value) > MAX_BODY:
+        raise ReportUnreadable(f"{name} is longer than {MAX_BODY} characters")
+    return value.strip()
+
+
+def _moment(fields: Mapping, name: str) -> datetime:
+    raw = _text(fields, name, 40, required=True)
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ReportUnreadable(f"{name} is not an RFC 3339 time: {raw!r}") from exc
+    if moment.tzinfo is None:
+        raise ReportUnreadable(f"{name} has no offset")
+    if not day_in_range(moment):
+        raise ReportUnreadable(f"{name} {OUT_OF_RANGE}")
+    return moment.astimezone(timezone.utc)
+
+
 # --- the interface ------------------------------------------------------------------
 
 class MessageBird:
     """`portal.providers.SmsProvider` over the messagebird SDK; one per process (see `for_config`)."""
 
     status_path = STATUS_PATH
+    inbound_path = INBOUND_PATH
 
     def __init__(self, endpoint: str, access_key: str, signing_key: str | None, timeout=DEFAULT_TIMEOUT):
         self.client = make_client(endpoint, access_key, timeout)
@@ -325,6 +388,9 @@ class MessageBird:
 
     def parse_report(self, fields: Mapping) -> StatusReport:
         return parse_report(fields)
+
+    def parse_inbound(self, fields: Mapping) -> InboundSms:
+        return parse_inbound(fields)
 
     def list_messages(self, recipient: str, since: datetime, until: datetime) -> list[ListedMessage]:
         return list_messages(self.client, recipient, since, until)

@@ -11,6 +11,7 @@ from ..models import User
 from .admin import bp as admin_bp
 from .auth import bp as auth_bp
 from .common import licence_status_names, locale_code, register_filters, role_names
+from .replies import bp as replies_bp
 from .settings import bp as settings_bp
 from .support import bp as support_bp
 
@@ -27,7 +28,7 @@ def register(app: Flask) -> None:
     login_manager.login_message = lazy_gettext("Please log in to see this page.")
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
-    for blueprint in (auth_bp, admin_bp, settings_bp, support_bp):
+    for blueprint in (auth_bp, admin_bp, settings_bp, support_bp, replies_bp):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", "home", _home)
     app.before_request(_fresh_request_state)
@@ -120,6 +121,7 @@ def _navigation() -> dict:
         ]
     if role in ("vendor_admin", "group_admin"):
         entries += [("admin.usage", _("Usage"), ("admin.usage",)), ("settings.index", _("Settings"), ("settings.",))]
+    entries.append(("replies.index", _("Replies"), ("replies.",)))
     entries.append(("support.lookup", _("Lookup"), ("support.lookup", "support.appointment", "support.reveal")))
     entries.append(("support.audit", _("Audit log"), ("support.audit",)))
     return {"nav": entries, **common}

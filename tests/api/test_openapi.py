@@ -96,7 +96,7 @@ def test_document_lists_every_declared_operation(document):
                 assert {"401", "405"} <= set(spec["responses"]), (method, path)
                 assert "WWW-Authenticate" in spec["responses"]["401"]["headers"]
                 assert spec["description"] and spec["summary"], (method, path)
-    assert set(document["webhooks"]) == {"messagebirdStatusReport"}
+    assert set(document["webhooks"]) == {"messagebirdStatusReport", "messagebirdInboundSms"}
 
 
 def test_operation_ids_are_readable_and_unique(document):

@@ -56,7 +56,7 @@ def test_the_list_covers_every_practice_endpoint():
     assert {(op.method, op.path) for op in PRACTICE_OPERATIONS} == {
         ("PUT", "/patients/{patient_id}"), ("DELETE", "/patients/{patient_id}"),
         ("PUT", "/appointments/{appointment_id}"), ("DELETE", "/appointments/{appointment_id}"),
-        ("GET", "/appointments/{appointment_id}"), ("POST", "/sync"), ("GET", "/settings"),
+        ("GET", "/appointments/{appointment_id}"), ("POST", "/sync"), ("GET", "/settings"), ("GET", "/events"),
     }
 
 

@@ -35,7 +35,8 @@ def test_old_texts_and_details_are_purged_recent_ones_kept(make, app, monkeypatc
 
     counts = purge(now)
 
-    assert counts == {"reminders": 1, "delivery_reports": 2, "events": 1, "nonces": 1}
+    assert counts == {"reminders": 1, "delivery_reports": 2, "events": 1, "nonces": 1, "replies": 0,
+                      "inbound_messages": 0}
     db.session.expire_all()
     old, new = db.session.get(Reminder, rows["old"]), db.session.get(Reminder, rows["new"])
     assert (old.body, old.recipient, old.status) == (None, None, "submitted") and old.purged_at is not None
@@ -49,7 +50,8 @@ def test_old_texts_and_details_are_purged_recent_ones_kept(make, app, monkeypatc
     texts = dict(db.session.execute(select(AppointmentEvent.reminder_id, AppointmentEvent.data)).all())
     assert texts[rows["old"]]["text"] is None and texts[rows["new"]]["text"] == "Text new"
     assert db.session.scalar(select(func.count(DeliveryReport.id))) == 4  # the counts stay
-    assert purge(now) == {"reminders": 0, "delivery_reports": 0, "events": 0, "nonces": 0}
+    assert purge(now) == {"reminders": 0, "delivery_reports": 0, "events": 0, "nonces": 0, "replies": 0,
+                          "inbound_messages": 0}
 
 
 def test_the_purge_command(runner, make, app, monkeypatch):
