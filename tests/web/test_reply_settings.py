@@ -97,3 +97,5 @@ def test_the_dialog_warns_when_replies_are_on_without_a_reply_number(as_user, te
         page = client.get(path).get_data(as_text=True)
         assert '<p class="warning" id="reply-number-warning">' in page
         assert "keine Antwortnummer" in page and 'aria-describedby="replies_enabled-effective reply-number-warning"' in page
+    # The practice's switch inherits the group's choice as the select's value (see settings.js).
+    assert 'data-inherited="True" id="replies_enabled"' in page
