@@ -1,4 +1,5 @@
 """Replies need the vendor's reply number: `config check` says when it is missing, the development stack sets one."""
+
 import devstack
 from portal import config
 
