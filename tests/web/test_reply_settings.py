@@ -5,6 +5,7 @@ import pytest
 
 from portal.domain.settings import DEFAULT_REPLY_LINE, INHERITED
 from portal.extensions import db
+from tests.hostile import HOSTILE_TEXT
 
 REPLY_NUMBER = "+4915799912345"
 ONE_SMS = "x" * 150  # fits one GSM-7 SMS alone, not with the reply line below it
@@ -99,3 +100,10 @@ def test_the_dialog_warns_when_replies_are_on_without_a_reply_number(as_user, te
         assert "keine Antwortnummer" in page and 'aria-describedby="replies_enabled-effective reply-number-warning"' in page
     # The practice's switch inherits the group's choice as the select's value (see settings.js).
     assert 'data-inherited="True" id="replies_enabled"' in page
+
+
+@pytest.mark.parametrize("label", sorted(HOSTILE_TEXT))
+def test_the_preview_names_a_hostile_reply_line_and_does_not_send_it(as_user, tenants, reply_number, label):
+    shown = preview(as_user(tenants["admin"]), replies_enabled=True, reply_line=HOSTILE_TEXT[label])
+    assert shown.status_code == 200 and not shown.json["ok"] and shown.json["reply_line_error"]
+    assert shown.json["text"] == ONE_SMS and shown.json["sender"] == "PraxisNord"
