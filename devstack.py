@@ -14,12 +14,13 @@ Starts, in order, and stops them all on Ctrl-C:
    reminders every DISPATCH_INTERVAL_SECONDS (2 here) and sends them;
 5. the portal and API (`flask run`, or gunicorn with --gunicorn) on :5000.
 
-The children get MESSAGEBIRD_ENDPOINT, the keys and PUBLIC_BASE_URL, so the
-SDK talks to the sandbox and the sandbox's signed status reports come back to
-the portal's webhook. `--seed` creates a vendor user, a practice group and a
-licensed practice (send policy "24 hours before", quiet hours off so that
-demo appointments a few hours ahead are sent at any time of day) with an API
-key for the practice program, and prints them.
+The children get MESSAGEBIRD_ENDPOINT, the keys, a reply number
+(MESSAGEBIRD_REPLY_NUMBER) and PUBLIC_BASE_URL, so the SDK talks to the
+sandbox and the sandbox's signed status reports come back to the portal's
+webhook. `--seed` creates a vendor user, a practice group and a licensed
+practice (send policy "24 hours before", quiet hours off so that demo
+appointments a few hours ahead are sent at any time of day, replies on) with
+an API key for the practice program, and prints them.
 """
 import argparse
 import json
@@ -36,6 +37,7 @@ import requests
 ROOT = Path(__file__).resolve().parent
 INSTANCE = ROOT / "instance"
 PYTHON = sys.executable
+SANDBOX_REPLY_NUMBER = "+4915799912345"
 
 
 def main(argv=None) -> int:
@@ -100,8 +102,8 @@ def child_environment(args) -> dict:
         env["MESSAGEBIRD_ACCESS_KEY"] = keys["access_key"]
         env["MESSAGEBIRD_SIGNING_KEY"] = keys["signing_key"]
         env["DEVSTACK_SANDBOX"] = "1"
-        # the sandbox's own number for replies, so that the whole loop (reminder, JA, feed) runs locally
-        env.setdefault("MESSAGEBIRD_REPLY_NUMBER", "+4915700000000")
+        # The sandbox takes any numeric originator: practices with replies on send from this number.
+        env.setdefault("MESSAGEBIRD_REPLY_NUMBER", SANDBOX_REPLY_NUMBER)
     return env
 
 
@@ -216,11 +218,14 @@ def seed() -> None:
         # Quiet hours off (start == end), so a demo appointment a few hours ahead is sent at any
         # time of day instead of being skipped as too late at night.
         practice.quiet_start = practice.quiet_end = "00:00"
+        # Reminders from the reply number, ending with the reply line, so the demo shows patients answering.
+        practice.replies_enabled = True
         db.session.flush()
         _, key = issue_practice_key(practice, user)
         db.session.commit()
     print(f"vendor admin:  {email}  password: {password}")
-    print("group:         demo    practice: demo-praxis (licensed, SMS on, 24 hours before, no quiet hours)")
+    print("group:         demo    practice: demo-praxis (licensed, SMS on, 24 hours before, no quiet hours, "
+          "replies on)")
     print(f"practice key:  {key}")
 
 

@@ -80,6 +80,10 @@ def check_config() -> None:
     """Print the effective settings (secrets masked); exit 1 naming each malformed one."""
     for name, value in config.effective(current_app.config):
         click.echo(f"{name}={value}")
+    if not current_app.config["MESSAGEBIRD_REPLY_NUMBER"]:
+        # Not a problem (replies are off by default), but a practice that switches them on gets no answers.
+        click.echo("note: MESSAGEBIRD_REPLY_NUMBER is not set: reminders of practices with replies switched on "
+                   "go out from their sender name, without the reply line", err=True)
     problems = current_app.config["CONFIG_PROBLEMS"]
     for problem in problems:
         click.echo(f"problem: {problem}", err=True)

@@ -3,6 +3,8 @@ from flask import request, session
 from flask_babel import lazy_gettext
 from flask_login import current_user
 
+from .domain.settings import MAX_REPLY_LINE_LENGTH
+
 LANGUAGES = ("de", "en")
 
 
@@ -43,6 +45,12 @@ _DOMAIN_TEXTS = {
     "a practice with this slug exists already": lazy_gettext("a practice with this slug exists already"),
     "a user with this e-mail address exists already": lazy_gettext("a user with this e-mail address exists already"),
     "must not be before valid_from": lazy_gettext("must not be before the start of the validity"),
+    "must be a non-empty text": lazy_gettext("must be a non-empty text"),
+    f"must be at most {MAX_REPLY_LINE_LENGTH} characters":
+        lazy_gettext("must be at most %(n)s characters", n=MAX_REPLY_LINE_LENGTH),
+    "must not contain { or }": lazy_gettext("must not contain { or }"),
+    "contains control characters": lazy_gettext("contains control characters"),
+    "must be a single line": lazy_gettext("must be a single line"),
 }
 
 

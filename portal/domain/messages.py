@@ -213,3 +213,42 @@ def sender_problem(sender: str) -> str | None:
         return ("The sender must be 1 to 11 letters (A-Z, no umlauts), digits or spaces "
                 "with at least one letter, or a phone number of up to 17 digits.")
     return None
+
+
+# --- Replies: who a reminder comes from and how it ends ------------------------
+
+# The reply line stands on a line of its own below the practice's text: one
+# septet, as a space would cost, and it reads as the instruction it is.
+REPLY_LINE_SEPARATOR = "\n"
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """The originator of a reminder and the line it ends with (None: the patient cannot answer)."""
+
+    sender: str
+    reply_line: str | None
+
+    def text(self, body: str) -> str:
+        """The reminder as the patient gets it: the rendered text, then the reply line."""
+        if self.reply_line is None:
+            return body
+        return body.rstrip() + REPLY_LINE_SEPARATOR + self.reply_line
+
+
+def outgoing(settings: Mapping, reply_number: str | None) -> Outgoing:
+    """From the reply number and with the reply line where replies are on and there is a number.
+
+    An alphanumeric sender cannot be answered, so replies need the vendor's
+    number as originator. Without one a patient's answer could not reach us:
+    the reminder goes out as before, from the practice's sender, without
+    promising an answer that would get lost (`replies_unreachable`).
+    """
+    if settings["replies_enabled"] and reply_number:
+        return Outgoing(reply_number, settings["reply_line"].strip())
+    return Outgoing(settings["sender"], None)
+
+
+def replies_unreachable(replies_enabled: bool, reply_number: str | None) -> bool:
+    """Replies are switched on but no reply number is configured: reminders go out without the line."""
+    return bool(replies_enabled) and not reply_number

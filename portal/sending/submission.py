@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..domain.eligibility import skip_reason, status_for
-from ..domain.messages import reminder_values, render, sms_info
+from ..domain.messages import outgoing, reminder_values, render, sms_info
 from ..domain.verdict import RETRIES_EXHAUSTED
 from ..extensions import db
 from ..models import Appointment, Practice, Reminder
@@ -77,9 +77,10 @@ def compose(reminder: Reminder, now: datetime) -> Composed:
         start_local=reminder.start_at.astimezone(ZoneInfo(settings["timezone"])),
         practice_name=practice.name, practice_phone=practice.phone, therapist=appointment.therapist,
     )
-    body = render(settings["template"], values)
+    sent_as = outgoing(settings, setting("MESSAGEBIRD_REPLY_NUMBER"))
+    body = sent_as.text(render(settings["template"], values))
     info = sms_info(body)
-    return Composed(body=body, recipient=patient.mobile_e164, sender=settings["sender"],
+    return Composed(body=body, recipient=patient.mobile_e164, sender=sent_as.sender,
                     encoding=info.encoding, segments=info.segments)
 
 

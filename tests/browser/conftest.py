@@ -12,6 +12,8 @@ from portal.extensions import db
 from ..web.conftest import sent_reminder, tenants  # noqa: F401  (shared fixtures)
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# As in the demo (bin/run): a reply number, so that a practice can switch replies on.
+REPLY_NUMBER = "+4915799912345"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--lang=de-DE"]
 
@@ -22,7 +24,7 @@ def live_server(app, database_url, redis_url):
     served = create_app({
         "TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": redis_url,
         "EMBEDDED_REDIS": False, "SECRET_KEY": "browser-secret", "WTF_CSRF_ENABLED": True,
-        "RATELIMIT_ENABLED": False, "SESSION_COOKIE_SECURE": False,
+        "RATELIMIT_ENABLED": False, "SESSION_COOKIE_SECURE": False, "MESSAGEBIRD_REPLY_NUMBER": REPLY_NUMBER,
     })
     server = make_server("127.0.0.1", 0, served, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -120,6 +120,13 @@ def test_group_admin_pages(page, live_server, tenants, appointments):
         page.click("#settings-form button[type=submit]")
         expect(page.locator(f"#{setting}")).to_have_attribute("aria-invalid", "true")
         found += problems(page, dialog + " after a bad submit")
+    page.goto(live_server + "/settings/practices/nord-1")
+    page.uncheck("#replies_enabled_inherit")
+    page.select_option("#replies_enabled", "True")
+    page.uncheck("#reply_line_inherit")
+    page.fill("#reply_line", "Antworten Sie {JA}")
+    expect(page.locator("#reply_line-preview-error")).to_be_visible()
+    found += problems(page, "practice settings dialog, replies on, a reply line the preview refuses")
 
     page.goto(live_server + "/settings/practices/nord-1/reminders")
     expect(page.locator("#reminders tbody tr")).not_to_have_count(0)

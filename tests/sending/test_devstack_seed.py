@@ -16,7 +16,7 @@ def test_the_seeded_practice_reminds_of_an_appointment_three_hours_ahead_late_at
     monkeypatch.setattr("portal.create_app", lambda: app)
     devstack.seed()
     printed = capsys.readouterr().out
-    assert "no quiet hours" in printed
+    assert "no quiet hours" in printed and "replies on" in printed
     program = api(re.search(r"practice key:\s+(\S+)", printed)[1])
 
     tonight = datetime.now(BERLIN).replace(hour=23, minute=30, second=0, microsecond=0)

@@ -49,8 +49,10 @@ def test_settings_name_their_inherit_switch_and_describe_the_effective_value(as_
     assert re.sub(r"<[^>]+>", "", inherit.group(1)) == "erben: Versandzeit (am Vortag)"
     assert 'aria-describedby="send_time-effective"' in _element(page, "send_time")
     assert "Wirksam:" in page[page.index('id="send_time-effective"'):][:200]
-    # The preview is not one big live region: only the short status is read out.
-    assert page.count("aria-live") == 1 and 'id="preview-status"' in page
+    # The previews are not big live regions: only each one's short status is read out.
+    live = re.findall(r'<p id="([^"]+)" class="visually-hidden" aria-live="polite">', page)
+    assert live == ["preview-status", "moved_template-preview-status", "cancelled_template-preview-status"]
+    assert page.count("aria-live") == len(live)
 
 
 def test_a_refused_setting_is_described_by_its_effective_value_and_its_error(as_user, tenants):

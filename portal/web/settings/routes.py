@@ -1,13 +1,14 @@
 """The group and practice dialogs, the text preview, reminders and data quality."""
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from ... import administration, reminder_list, support
 from ...access import get_group_or_404, get_practice_or_404, scoped
 from ...domain import messages
+from ...domain.inputs import text_problem
 from ...domain.reasons import status_text
-from ...domain.settings import effective
+from ...domain.settings import effective, setting_problem
 from ...i18n import domain_text
 from ...models import REMINDER_STATUSES, Practice, PracticeGroup, utcnow
 from ...practices import effective_settings, licence_active, own_settings
@@ -61,8 +62,12 @@ def practice(slug: str):
 def _save(form: SettingsForm, holder) -> bool:
     """Store the dialog through the shared service; field errors go back onto the form."""
     changes = form.changes()
-    if changes.get("template") is not None and (problem := template_problem(changes["template"])):
-        form.template.errors = [problem]
+    problems = {name: template_problem(text) for name, text in changes.items()
+                if name.endswith("template") and text is not None}
+    for name, problem in problems.items():
+        if problem:
+            getattr(form, name).errors = [problem]
+    if any(problems.values()):
         return False
     try:
         administration.change_settings(principal(), holder, changes)
@@ -89,6 +94,9 @@ def _dialog(form, holder, effective_values):
         licensed=licence_active(holder) if is_practice else None, placeholders=messages.PLACEHOLDERS,
         inherited=effective(own_settings(holder.group)) if is_practice else effective(None),
         quota=quota_usage(holder) if is_practice else None,
+        reply_number=current_app.config["MESSAGEBIRD_REPLY_NUMBER"],
+        replies_unreachable=messages.replies_unreachable(effective_values["replies_enabled"].value,
+                                                         current_app.config["MESSAGEBIRD_REPLY_NUMBER"]),
         without_salutation=(support.patients_without_salutation(principal(), holder.group if is_practice else holder)
                             if "{anrede}" in effective_values["template"].value else None),
     ), status
@@ -96,27 +104,49 @@ def _dialog(form, holder, effective_values):
 
 # --- live preview ---------------------------------------------------------------------
 
+# What the reminder's editor sends beside the text, and of which type.
+PREVIEW_CHOICES = {"sender": str, "replies_enabled": bool, "reply_line": str}
+
+
 @bp.post("/preview")
 @permission_required("write_settings")
 def preview():
-    """The reminder text filled with sample data, its encoding and segments (JSON)."""
+    """A text filled with sample data as the patient gets it, its sender, encoding and segments (JSON).
+
+    The reminder's editor also sends the dialog's current `sender`,
+    `replies_enabled` and `reply_line`: where the reminder would end with the
+    reply line, the preview does too, so the segment count shows its cost.
+    The notice texts' editors send the text alone.
+    """
     body = request.get_json(silent=True)
-    template = body.get("template") if isinstance(body, dict) else None
-    if not isinstance(template, str):
+    if not isinstance(body, dict) or not isinstance(body.get("template"), str):
         return jsonify(error=_("Send the text as {\"template\": \"...\"}.")), 400
-    problem = template_problem(template)
-    text = messages.render(template, messages.SAMPLE_VALUES)
+    if wrong := next((name for name, kind in PREVIEW_CHOICES.items()
+                      if name in body and not isinstance(body[name], kind)), None):
+        return jsonify(error=_("Send %(field)s as true or false.", field=wrong) if wrong == "replies_enabled"
+                       else _("Send %(field)s as text.", field=wrong)), 400
+    replies, line = body.get("replies_enabled", False), body.get("reply_line", "")
+    line_problem = (setting_problem("reply_line", line) or text_problem(line)) if replies else None
+    reply_number = current_app.config["MESSAGEBIRD_REPLY_NUMBER"]
+    # A line that cannot be saved is not shown as sent.
+    sent_as = messages.outgoing({"sender": body.get("sender", ""), "replies_enabled": replies and not line_problem,
+                                 "reply_line": line}, reply_number)
+    problem = template_problem(body["template"])
+    text = sent_as.text(messages.render(body["template"], messages.SAMPLE_VALUES))
     info = messages.sms_info(text)
     return jsonify(
-        ok=problem is None, error=problem, text=text, encoding=info.encoding, length=info.length,
-        segments=info.segments, per_segment=info.per_segment, remaining=info.remaining,
+        ok=not (problem or line_problem), error=problem, reply_line_error=domain_text(line_problem) or None,
+        text=text, sender=sent_as.sender, reply_line=sent_as.reply_line,
+        replies_unreachable=messages.replies_unreachable(replies, reply_number),
+        encoding=info.encoding, length=info.length, segments=info.segments, per_segment=info.per_segment,
+        remaining=info.remaining,
         summary=_("%(encoding)s · %(length)s characters · %(segments)s SMS", encoding=info.encoding,
                   length=info.length, segments=info.segments),
     )
 
 
 def template_problem(template: str) -> str | None:
-    """Why the reminder text cannot be saved, in the user's language, naming the placeholder."""
+    """Why a text (reminder or notice) cannot be saved, in the user's language, naming the placeholder."""
     try:
         messages.check_template(template)
     except messages.TemplateError as error:
@@ -129,8 +159,8 @@ def template_problem(template: str) -> str | None:
         if error.placeholder is not None:
             return _('Unknown placeholder "{%(name)s}". Allowed: %(allowed)s', name=error.placeholder, allowed=allowed)
         if not template.strip():
-            return _("The reminder text is empty.")
-        return _("The reminder text is longer than %(n)s characters.", n=messages.MAX_TEMPLATE_LENGTH)
+            return _("The text is empty.")
+        return _("The text is longer than %(n)s characters.", n=messages.MAX_TEMPLATE_LENGTH)
     return None
 
 
