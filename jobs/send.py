@@ -60,11 +60,11 @@ def send_reminders(provider, token: str, reminder_ids: list[int]) -> dict:
 
 
 def outgoing(provider, ready: sending.Ready, now: datetime) -> providers.OutgoingSms:
-    reminder, composed = ready.reminder, ready.composed
+    composed = ready.composed
     return providers.OutgoingSms(
         originator=composed.sender, recipient=composed.recipient, body=composed.body,
-        reference=str(reminder.id), report_url=report_url(provider),
-        validity_seconds=validity_seconds(reminder.start_at, now), unicode=composed.encoding == "UCS-2",
+        reference=str(ready.id), report_url=report_url(provider),
+        validity_seconds=validity_seconds(ready.start_at, now), unicode=composed.encoding == "UCS-2",
     )
 
 

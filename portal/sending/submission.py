@@ -50,9 +50,16 @@ class Composed:
 
 @dataclass(frozen=True)
 class Ready:
-    """A reminder whose submission has begun: the caller must call the provider now."""
+    """A reminder whose submission has begun: the caller must call the provider now.
 
-    reminder: Reminder
+    Plain values, read before the begin was committed: nothing is loaded again.
+    """
+
+    id: int
+    appointment_id: int
+    practice_id: int
+    practice_slug: str
+    start_at: datetime
     composed: Composed
 
 
@@ -112,14 +119,16 @@ def prepare(reminder_ids: list[int], token: str, now: datetime) -> tuple[list[Re
                             data={"reason": reason, "at_send": True})
             others[reason] += 1
         else:
-            composed.append(Ready(reminder, compose(reminder, now)))
-    began = state.begin_many([(item.reminder, item.composed) for item in composed], token, now)
+            composed.append((reminder, compose(reminder, now)))
+    began = state.begin_many(composed, token, now)
     others["lost"] += len(composed) - len(began)
-    ready = [item for item in composed if item.reminder.id in began]
-    skipped = skip_over_quota(ready, token, now)
+    begun = [(reminder, text) for reminder, text in composed if reminder.id in began]
+    skipped = skip_over_quota([reminder for reminder, _ in begun], token, now)
     others["quota_exceeded"] += len(skipped)
+    ready = [Ready(reminder.id, reminder.appointment_id, reminder.practice_id, reminder.practice.slug,
+                   reminder.start_at, text) for reminder, text in begun if reminder.id not in skipped]
     db.session.commit()
-    return [item for item in ready if item.reminder.id not in skipped], +others
+    return ready, +others
 
 
 def load_owned(reminder_ids: list[int], token: str) -> list[Reminder]:
@@ -139,11 +148,11 @@ def load_owned(reminder_ids: list[int], token: str) -> list[Reminder]:
     ).unique())
 
 
-def skip_over_quota(ready: list[Ready], token: str, now: datetime) -> set[int]:
+def skip_over_quota(reminders: list[Reminder], token: str, now: datetime) -> set[int]:
     """Undo the begun submissions that their practices' quotas do not allow; their IDs."""
     begun = defaultdict(list)
-    for item in ready:
-        begun[item.reminder.practice].append(item.reminder)
+    for reminder in reminders:
+        begun[reminder.practice].append(reminder)
     skipped = set()
     for reminders, used, quota in over_quota(begun, now).values():
         for reminder in reminders:
@@ -156,11 +165,11 @@ def skip_over_quota(ready: list[Ready], token: str, now: datetime) -> set[int]:
 
 def record_answers(answers: list[tuple[Ready, Accepted | ProviderError]], token: str, now: datetime) -> list[str]:
     """What the provider said to a chunk of submissions, recorded in one transaction; an outcome each."""
-    accepted = [(ready.reminder.id, answer.message_id) for ready, answer in answers if isinstance(answer, Accepted)]
+    accepted = [(ready.id, answer.message_id) for ready, answer in answers if isinstance(answer, Accepted)]
     stored = record_accepted(accepted, token, now)
     outcomes = [
-        ("submitted" if ready.reminder.id in stored else "lost") if isinstance(answer, Accepted)
-        else record_error(ready.reminder, token, answer, now)
+        ("submitted" if ready.id in stored else "lost") if isinstance(answer, Accepted)
+        else record_error(ready, token, answer, now)
         for ready, answer in answers
     ]
     db.session.commit()
@@ -181,9 +190,9 @@ def record_accepted(accepted: list[tuple[int, str]], token: str, now: datetime) 
     return {row.id for row in stored}
 
 
-def record_error(reminder: Reminder, token: str, error: ProviderError, now: datetime) -> str:
+def record_error(reminder: Ready, token: str, error: ProviderError, now: datetime) -> str:
     """A failed call: refused for good, outcome unknown, or to be tried again later."""
-    practice = reminder.practice.slug
+    practice = reminder.practice_slug
     if isinstance(error, PermanentProviderError):
         state.failed(reminder, token, error.code, error.description or str(error), now)
         log.warning("reminder %s of practice %s: refused by the provider (code %s); not resent",
@@ -201,7 +210,7 @@ def record_error(reminder: Reminder, token: str, error: ProviderError, now: date
     return outcome
 
 
-def record_unknown(reminder: Reminder, token: str, error: str, now: datetime) -> str:
+def record_unknown(reminder: Ready, token: str, error: str, now: datetime) -> str:
     """The call may have reached the provider: mark it, do not resend (see `state`).
 
     If a status report already named this reminder (it can beat the timeout),
@@ -215,7 +224,7 @@ def record_unknown(reminder: Reminder, token: str, error: str, now: datetime) ->
     return "lost"
 
 
-def schedule_retry(reminder: Reminder, token: str, error: str, retry_after: float | None,
+def schedule_retry(reminder: Ready, token: str, error: str, retry_after: float | None,
                    now: datetime) -> str:
     """A transient failure before the provider took the SMS: try again later, or give up."""
     attempts = db.session.scalar(select(Reminder.attempts).where(Reminder.id == reminder.id)) or 0
