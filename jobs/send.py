@@ -50,7 +50,7 @@ def send_reminders(provider, token: str, reminder_ids: list[int]) -> dict:
         now = utcnow()
         ready, outcomes = sending.prepare(reminder_ids, token, now)
         messages = [(item, outgoing(provider, item, now)) for item in ready]
-        for chunk in answers(provider, messages):
+        for chunk in answers(provider, messages, call_deadline(time.monotonic())):
             outcomes.update(sending.record_answers(chunk, token, utcnow()))
     except BaseException:
         # begun submissions without a recorded answer are found by the sweep; claims not begun go stale
@@ -68,7 +68,17 @@ def outgoing(provider, ready: sending.Ready, now: datetime) -> providers.Outgoin
     )
 
 
-def answers(provider, messages):
+def call_deadline(began: float) -> float:
+    """The latest moment (monotonic) a call may start after its submission began at `began`.
+
+    Half of SUBMIT_STALE_SECONDS: a call started then ends (within the
+    provider's timeout) before the sweep may take its submission as lost and
+    the outcome check has it sent again.
+    """
+    return began + setting("SUBMIT_STALE_SECONDS") / 2
+
+
+def answers(provider, messages, deadline: float):
     """Call the provider for every (ready, sms), SEND_CONCURRENCY at a time; yield the answers in chunks.
 
     An answer is `providers.Accepted` or the `ProviderError` raised; any other
@@ -76,7 +86,7 @@ def answers(provider, messages):
     the submissions begun without a recorded answer are found by the sweep.
     """
     pool = _pool(setting("SEND_CONCURRENCY"))
-    calls = {pool.submit(call, provider, sms): ready for ready, sms in messages}
+    calls = {pool.submit(call, provider, sms, deadline): ready for ready, sms in messages}
     chunk = []
     try:
         for future in as_completed(calls):
@@ -91,8 +101,13 @@ def answers(provider, messages):
             future.cancel()
 
 
-def call(provider, sms: providers.OutgoingSms):
-    """One provider call (in a pool thread): Accepted, or the provider's error."""
+def call(provider, sms: providers.OutgoingSms, deadline: float):
+    """One provider call (in a pool thread): Accepted, or the provider's error.
+
+    Not made after `deadline`: it cannot have been sent, so it is tried again later.
+    """
+    if time.monotonic() > deadline:
+        return providers.TransientProviderError("not called: the batch's calls took too long")
     started = time.perf_counter()
     try:
         accepted = provider.submit(sms)
