@@ -115,11 +115,13 @@ def skip_over_quota(reminder, token: str, now: datetime, used: int, quota: int) 
 def submitted_many(accepted, token: str, now: datetime) -> list:
     """submitting -> submitted for (reminder ID, message ID) pairs, in one statement.
 
-    A report may have brought the message ID first. Returns the submissions
-    as stored that the caller still owned.
+    A report may have brought the message ID first; the sweep may have marked
+    it unknown meanwhile (the answer settles it). Returns the submissions as
+    stored that the caller still owned; one confirmed meanwhile is not written again.
     """
     rows = [{"id": reminder_id, "provider_message_id": message_id} for reminder_id, message_id in accepted]
     done = _set_many(token, rows, lambda row: [
+        or_(Reminder.status == "queued", and_(*UNKNOWN)),
         or_(Reminder.provider_message_id.is_(None), Reminder.provider_message_id == row.provider_message_id),
     ], lambda row: {
         "status": "submitted", "reason": None, "submitted_at": now, "provider_message_id": row.provider_message_id,
