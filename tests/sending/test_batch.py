@@ -117,3 +117,21 @@ def test_a_worker_killed_between_the_batch_begin_and_its_record(sending, due, ap
         ("claimed", "outcome_unknown", "submission_confirmed"): 8,
         ("claimed", "outcome_unknown", "outcome_resent", "claimed", "submitted"): 4,
     }
+
+
+def test_two_workers_sending_batches_of_one_practice_stop_exactly_at_its_quota(sending, due, make, app, monkeypatch):
+    practice = make.practice(sms_enabled=True)
+    make.licence(practice, monthly_quota=10)
+    reminder_ids = due(30, practice=practice)
+    monkeypatch.setitem(app.config, "SEND_BATCH_SIZE", 3)
+    assert sending.dispatch() == 30  # ten jobs of three
+    env = sending.env(SEND_BATCH_SIZE=3)
+    workers = [sending.flask("worker", "--burst", "--queues", "send", "--no-schedule", env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(2)]
+    for worker in workers:
+        _, stderr = worker.communicate(timeout=120)
+        assert worker.returncode == 0, stderr.decode()[-2000:]
+
+    assert len(sending.messages()) == 10
+    statuses = Counter((sending.reminder(i).status, sending.reminder(i).reason) for i in reminder_ids)
+    assert statuses == {("submitted", None): 10, ("skipped", "quota_exceeded"): 20}
