@@ -146,6 +146,7 @@ SETTINGS = (
     # The sending knobs (see portal.sending and the README).
     Setting("DISPATCH_INTERVAL_SECONDS", seconds, 5),
     Setting("SEND_BATCH_SIZE", whole(1), 50),  # reminders per send job
+    Setting("SEND_CONCURRENCY", whole(1), 8),  # provider calls at once per send job, each over its own connection
     Setting("DISPATCH_CHUNK", whole(1), 1000),  # reminders claimed per transaction
     Setting("CLAIM_STALE_SECONDS", seconds, 300),  # a claim whose job never began the submission
     Setting("SUBMIT_STALE_SECONDS", seconds, 120),  # a submission begun without an outcome (> timeouts)

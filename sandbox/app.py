@@ -93,10 +93,15 @@ def create_message():
         message, report_url = build_message(data, request.host_url, faults["reject_recipients"])
     except Invalid as exc:
         return error(422, 9, exc.description, exc.parameter)
+    recipients = [str(item["recipient"]) for item in message["recipients"]["items"]]
+    forced = next((faults["recipient_statuses"][r] for r in recipients if r in faults["recipient_statuses"]), None)
+    if forced:
+        return error(forced)
     state.accept(message, report_url, request.environ, faults)
     log.info("accepted message %s for %d recipient(s)", message["id"], len(message["recipients"]["items"]))
     if delay and faults["accept_then_delay"]:
         time.sleep(delay)  # the client may time out now, but the message is accepted
+    time.sleep(max([faults["slow_recipients"].get(r, 0.0) for r in recipients]))
     return jsonify(message), 201
 
 

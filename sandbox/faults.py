@@ -15,6 +15,8 @@ DEFAULTS = {
     "accept_then_delay": False,  # store the message first, then sleep (a timeout after accept)
     "outcomes": {},  # recipient -> final status, or {status, statusReason, statusErrorCode}
     "reject_recipients": [],  # recipients refused with 422 code 9
+    "recipient_statuses": {},  # recipient -> HTTP status answered instead of accepting (e.g. 503)
+    "slow_recipients": {},  # recipient -> seconds: accepted, then answered that much later
     "duplicate_reports": False,  # send every status report twice
     "reverse_reports": False,  # send the final report before "sent"
     "report_delay": 0.2,  # seconds before the first report and between reports
@@ -49,6 +51,9 @@ def parse_faults(data, report_delay):
     if not isinstance(faults["reject_recipients"], list):
         raise ValueError("reject_recipients must be a list")
     faults["reject_recipients"] = [digits(r) for r in faults["reject_recipients"]]
+    faults["recipient_statuses"] = {digits(r): _status(s) for r, s in _mapping(faults, "recipient_statuses").items()}
+    faults["slow_recipients"] = {digits(r): _number({"seconds": s}, "seconds", 0.0, 600.0)
+                                 for r, s in _mapping(faults, "slow_recipients").items()}
     if not isinstance(faults["outcomes"], dict):
         raise ValueError("outcomes must be an object: recipient -> outcome")
     faults["outcomes"] = {digits(r): _outcome(o) for r, o in faults["outcomes"].items()}
@@ -65,6 +70,18 @@ def _number(faults, name, low, high):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
         raise ValueError(f"{name} must be a number from {low} to {high}")
     return float(value)
+
+
+def _mapping(faults, name):
+    if not isinstance(faults[name], dict):
+        raise ValueError(f"{name} must be an object: recipient -> value")
+    return faults[name]
+
+
+def _status(value):
+    if isinstance(value, bool) or not isinstance(value, int) or not 400 <= value <= 599:
+        raise ValueError("a recipient's status must be an HTTP error status")
+    return value
 
 
 def _outcome(value):

@@ -18,6 +18,7 @@ refuse), as query string, form or JSON with MessageBird's field names. SMS that
 patients send to the reply number are forwarded the same way, signed alike.
 """
 import json
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -367,14 +368,27 @@ def _moment(fields: Mapping, name: str) -> datetime:
 # --- the interface ------------------------------------------------------------------
 
 class MessageBird:
-    """`portal.providers.SmsProvider` over the messagebird SDK; one per process (see `for_config`)."""
+    """`portal.providers.SmsProvider` over the messagebird SDK; one per process (see `for_config`).
+
+    Safe to call from several threads: each thread gets an SDK client of its
+    own, whose session keeps its connection open for that thread's next call.
+    """
 
     status_path = STATUS_PATH
     inbound_path = INBOUND_PATH
 
     def __init__(self, endpoint: str, access_key: str, signing_key: str | None, timeout=DEFAULT_TIMEOUT):
-        self.client = make_client(endpoint, access_key, timeout)
+        self.endpoint, self.access_key, self.timeout = endpoint, access_key, timeout
         self.signing_key = signing_key
+        self._local = threading.local()
+
+    @property
+    def client(self) -> messagebird.Client:
+        """This thread's SDK client (``SessionHttpClient`` is not for sharing between threads)."""
+        client = getattr(self._local, "client", None)
+        if client is None:
+            client = self._local.client = make_client(self.endpoint, self.access_key, self.timeout)
+        return client
 
     def submit(self, sms: OutgoingSms) -> Accepted:
         return submit(self.client, Submission(

@@ -3,7 +3,7 @@ import logging
 import math
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from ..extensions import db
 from ..models import AuditEntry, Practice, Reminder, utcnow
@@ -30,33 +30,52 @@ def quota_usage(practice: Practice, now: datetime | None = None) -> tuple[int, i
     now = now or utcnow()
     licence = licence_in_force(practice, now)
     quota = licence.monthly_quota if licence is not None else None
-    used = db.session.scalar(
-        select(func.count(Reminder.id)).where(
-            Reminder.practice_id == practice.id,
-            Reminder.submit_started_at >= month_start(practice, now),
+    return _used([practice], now).get(practice.id, 0), quota
+
+
+def _used(practices: list[Practice], now: datetime) -> dict[int, int]:
+    """SMS used this month per practice ID (practices with none are missing), in one query."""
+    this_month = or_(*[
+        and_(Reminder.practice_id == practice.id, Reminder.submit_started_at >= month_start(practice, now))
+        for practice in practices
+    ])
+    return dict(db.session.execute(
+        select(Reminder.practice_id, func.count(Reminder.id)).where(
+            this_month,
             or_(Reminder.status.in_(("submitted", "queued")), Reminder.provider_error_code == OUTCOME_UNKNOWN),
-        )
-    ) or 0
-    return used, quota
+        ).group_by(Reminder.practice_id)
+    ).all())
 
 
-def over_quota(practice: Practice, now: datetime) -> tuple[int, int] | None:
-    """After a submission began: (used before it, quota) when it exceeds the quota, else None.
+def over_quota(begun: dict[Practice, list], now: datetime) -> dict[Practice, tuple[list, int, int]]:
+    """After submissions began (per practice, in order): those the quota does not allow.
 
-    Counts under a lock of the practice row, so concurrent workers cannot
-    overshoot the quota; warns once a month from 80 %.
+    Returns, for each practice over its quota, (the begun reminders beyond it,
+    the SMS used without them, the quota). Counts under a lock of the practice
+    rows (taken in ID order, so concurrent workers cannot deadlock), so
+    concurrent workers cannot overshoot the quota; warns once a month from 80 %.
     """
-    licence = licence_in_force(practice, now)
-    if licence is None or licence.monthly_quota is None:
-        return None  # no quota: nothing to count
-    # one practice at a time past this point
-    db.session.execute(select(Practice.id).where(Practice.id == practice.id).with_for_update())
-    used, quota = quota_usage(practice, now)  # includes this reminder
-    if used > quota:
-        return used - 1, quota
-    if quota_warning(used, quota):
-        warn_quota(practice, used, quota, now)
-    return None
+    quotas = {}
+    for practice in begun:
+        licence = licence_in_force(practice, now)
+        if licence is not None and licence.monthly_quota is not None:  # no quota: nothing to count
+            quotas[practice] = licence.monthly_quota
+    if not quotas:
+        return {}
+    # one send job at a time per practice past this point
+    db.session.execute(select(Practice.id).where(Practice.id.in_([p.id for p in quotas]))
+                       .order_by(Practice.id).with_for_update())
+    used = _used(list(quotas), now)  # includes the reminders just begun
+    exceeded = {}
+    for practice, quota in quotas.items():
+        count, reminders = used.get(practice.id, 0), begun[practice]
+        allowed = max(0, min(len(reminders), quota - (count - len(reminders))))
+        if allowed < len(reminders):
+            count -= len(reminders) - allowed
+            exceeded[practice] = (reminders[allowed:], count, quota)
+        if allowed and quota_warning(count, quota):
+            warn_quota(practice, count, quota, now)
+    return exceeded
 
 
 def quota_warning(used: int, quota: int | None) -> bool:

@@ -255,24 +255,30 @@ def _delivery_values(advances) -> dict:
             "delivered_at": case((and_(advances, P["delivered"]), P["status_at"]), else_=Reminder.delivered_at)}
 
 
-def adopt_orphans(reminder, now: datetime) -> int:
-    """Attach reports recorded before the reminder had its message ID; apply their statuses."""
+def adopt_orphans(submissions, now: datetime) -> int:
+    """Attach reports recorded before their reminders had message IDs; apply their statuses.
+
+    `submissions` are rows with id, practice_id, appointment_id and provider_message_id;
+    one query finds the orphans of all of them.
+    """
+    by_message = {row.provider_message_id: row for row in submissions}
+    if not by_message:
+        return 0
     orphans = db.session.execute(
-        select(DeliveryReport.id, DeliveryReport.status, DeliveryReport.status_at,
-               DeliveryReport.status_reason, DeliveryReport.status_error_code).where(
-            DeliveryReport.provider_message_id == reminder.provider_message_id,
-            DeliveryReport.reminder_id.is_(None),
+        select(DeliveryReport.id, DeliveryReport.provider_message_id, DeliveryReport.status,
+               DeliveryReport.status_at, DeliveryReport.status_reason, DeliveryReport.status_error_code).where(
+            DeliveryReport.provider_message_id.in_(by_message), DeliveryReport.reminder_id.is_(None),
         ).order_by(DeliveryReport.id)
     ).all()
-    if not orphans:
-        return 0
-    db.session.execute(
-        update(DeliveryReport).where(DeliveryReport.id.in_([row.id for row in orphans]))
-        .values(reminder_id=reminder.id, practice_id=reminder.practice_id)
-        .execution_options(synchronize_session=False)
-    )
-    for row in orphans:
-        record_delivery(reminder, row, now)
+    for message_id in dict.fromkeys(row.provider_message_id for row in orphans):
+        reminder, reports = by_message[message_id], [row for row in orphans if row.provider_message_id == message_id]
+        db.session.execute(
+            update(DeliveryReport).where(DeliveryReport.id.in_([row.id for row in reports]))
+            .values(reminder_id=reminder.id, practice_id=reminder.practice_id)
+            .execution_options(synchronize_session=False)
+        )
+        for row in reports:
+            record_delivery(reminder, row, now)
     return len(orphans)
 
 

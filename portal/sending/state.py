@@ -11,6 +11,9 @@ Every step is a conditional UPDATE (`WHERE status = ... AND claim_token =
 ...`) whose row count says whether the caller still owns the reminder, so
 any number of dispatchers, workers, planners and webhook requests can race:
 exactly one wins each step. Each step writes its timeline event here too.
+The send job takes the steps of a whole batch at once (`begin_many`,
+`submitted_many`): the same conditions, one UPDATE whose returned IDs say
+which reminders the caller still owns (see `_set_many`).
 
 When the outcome is not known
 -----------------------------
@@ -33,8 +36,9 @@ still in flight (`ATTACHABLE`). These reminders count against the monthly quota
 """
 import logging
 from datetime import datetime
+from types import SimpleNamespace
 
-from sqlalchemy import and_, case, insert, or_, select, update
+from sqlalchemy import and_, case, column, insert, or_, select, update, values
 
 from ..domain.phones import mask_phone
 from ..domain.verdict import OUTCOME_UNKNOWN
@@ -85,12 +89,18 @@ def take_back(reminder, status: str, reason: str, now: datetime, token=ANY_CLAIM
     return done
 
 
-def begin(reminder, token: str, composed, now: datetime) -> bool:
-    """queued -> submitting: the text as it will be submitted, and `submit_started_at`."""
-    return _set(reminder.id, token, list(NOT_BEGUN), submit_started_at=now, attempts=Reminder.attempts + 1,
-                body=composed.body, recipient=composed.recipient, sender=composed.sender,
-                encoding=composed.encoding, segments=composed.segments, provider_error_code=None,
-                provider_error_text=None)
+def begin_many(items, token: str, now: datetime) -> set[int]:
+    """queued -> submitting for (reminder, composed) pairs, in one statement; the IDs that began.
+
+    Writes the text as it will be submitted, and `submit_started_at`.
+    """
+    rows = [{"id": reminder.id, "body": composed.body, "recipient": composed.recipient, "sender": composed.sender,
+             "encoding": composed.encoding, "segments": composed.segments} for reminder, composed in items]
+    return _set_many(token, rows, lambda row: NOT_BEGUN, lambda row: {
+        "submit_started_at": now, "attempts": Reminder.attempts + 1, "body": row.body, "recipient": row.recipient,
+        "sender": row.sender, "encoding": row.encoding, "segments": row.segments, "provider_error_code": None,
+        "provider_error_text": None,
+    })
 
 
 def skip_over_quota(reminder, token: str, now: datetime, used: int, quota: int) -> None:
@@ -103,23 +113,27 @@ def skip_over_quota(reminder, token: str, now: datetime, used: int, quota: int) 
 
 # --- the provider's answer ------------------------------------------------------------
 
-def submitted(reminder, token: str, message_id: str, now: datetime):
-    """submitting -> submitted with the provider's message ID (a report may have brought it first).
+def submitted_many(accepted, token: str, now: datetime) -> list:
+    """submitting -> submitted for (reminder ID, message ID) pairs, in one statement.
 
-    Returns the submission as stored, or None when the caller no longer owns it.
+    A report may have brought the message ID first; the sweep may have marked
+    it unknown meanwhile (the answer settles it). Returns the submissions as
+    stored that the caller still owned; one confirmed meanwhile is not written again.
     """
-    done = _set(reminder.id, token,
-                [or_(Reminder.provider_message_id.is_(None), Reminder.provider_message_id == message_id)],
-                status="submitted", reason=None, submitted_at=now, provider_message_id=message_id,
-                provider_error_code=None, provider_error_text=None, next_attempt_at=None)
-    if done:
-        row = _submission(reminder.id)
-        events(now, [(row, "submitted", {
-            "text": row.body, "recipient": _masked(row.recipient), "sender": row.sender,
-            "encoding": row.encoding, "segments": row.segments, "message_id": message_id,
-        })])
-        return row
-    return None
+    rows = [{"id": reminder_id, "provider_message_id": message_id} for reminder_id, message_id in accepted]
+    done = _set_many(token, rows, lambda row: [
+        or_(Reminder.status == "queued", and_(*UNKNOWN)),
+        or_(Reminder.provider_message_id.is_(None), Reminder.provider_message_id == row.provider_message_id),
+    ], lambda row: {
+        "status": "submitted", "reason": None, "submitted_at": now, "provider_message_id": row.provider_message_id,
+        "provider_error_code": None, "provider_error_text": None, "next_attempt_at": None,
+    })
+    stored = _submissions(done)
+    events(now, [(row, "submitted", {
+        "text": row.body, "recipient": _masked(row.recipient), "sender": row.sender,
+        "encoding": row.encoding, "segments": row.segments, "message_id": row.provider_message_id,
+    }) for row in stored])
+    return stored
 
 
 def failed(reminder, token: str, code: str, text: str, now: datetime) -> bool:
@@ -257,12 +271,44 @@ def _set(reminder_id: int, token, conditions: list, **values) -> bool:
     return result.rowcount == 1
 
 
+def _set_many(token: str, rows: list[dict], conditions, assignments) -> set[int]:
+    """Conditional UPDATEs of many reminders claimed with `token`, each with values of its own.
+
+    `rows` are dicts with "id" and the reminder columns the values come from;
+    `conditions(row)` and `assignments(row)` see them as attributes. PostgreSQL
+    takes them in one `UPDATE ... FROM (VALUES ...) RETURNING id`; other
+    databases one conditional UPDATE per row (SQLite runs in-process, and a
+    writer has the database to itself). Returns the IDs that applied.
+    """
+    if not rows:
+        return set()
+    if db.session.get_bind().dialect.name != "postgresql":
+        return {row["id"] for row in rows
+                if _set(row["id"], token, list(conditions(SimpleNamespace(**row))),
+                        **assignments(SimpleNamespace(**row)))}
+    names = list(rows[0])
+    batch = values(*[column(name, Reminder.__table__.c[name].type) for name in names], name="batch").data(
+        [tuple(row[name] for name in names) for row in rows])
+    done = db.session.scalars(
+        update(Reminder).where(Reminder.id == batch.c.id, Reminder.claim_token == token, *conditions(batch.c))
+        .values(updated_at=utcnow(), **assignments(batch.c)).returning(Reminder.id)
+        .execution_options(synchronize_session=False)
+    )
+    return set(done)
+
+
 def _submission(reminder_id: int):
+    return _submissions([reminder_id])[0]
+
+
+def _submissions(reminder_ids) -> list:
+    if not reminder_ids:
+        return []
     return db.session.execute(
         select(Reminder.id, Reminder.appointment_id, Reminder.practice_id, Reminder.body, Reminder.recipient,
                Reminder.sender, Reminder.encoding, Reminder.segments, Reminder.provider_message_id)
-        .where(Reminder.id == reminder_id)
-    ).one()
+        .where(Reminder.id.in_(reminder_ids)).order_by(Reminder.id)
+    ).all()
 
 
 def _unknown_values(error: str) -> dict:

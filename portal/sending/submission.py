@@ -1,10 +1,16 @@
-"""Submitting one reminder: the send-time check, composing, and recording what the provider said.
+"""Submitting reminders: the send-time check, composing, and recording what the provider said.
 
-The send job asks `prepare` (load the owned reminder, re-check it, compose
-it, commit `submit_started_at` and the text, count the quota), calls the
-provider, and records its answer with one of the `record_*` functions. Every
-status change goes through `state`.
+The send job works a batch at a time. `prepare` loads the owned reminders of
+the batch, re-checks and composes each, and commits `submit_started_at` and
+the texts (counting the quota) in one transaction; the job then calls the
+provider for every reminder that began, and `record_answers` records the
+answers a chunk at a time, one transaction per chunk. A worker that dies
+between the two leaves begun submissions without an outcome: the sweep marks
+them unknown and the outcome check settles them (see `state`). Every status
+change goes through `state`.
 """
+import logging
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -19,10 +25,13 @@ from ..extensions import db
 from ..models import Appointment, Practice, Reminder
 from ..planning import facts_for
 from ..practices import effective_values
+from ..providers import Accepted, PermanentProviderError, ProviderError
 from . import state
 from .quota import over_quota
 from .reports import adopt_orphans
 from .settings import setting
+
+log = logging.getLogger(__name__)
 
 # The latest a reminder may still go out before its appointment starts.
 LAST_MOMENT = timedelta(seconds=60)
@@ -41,9 +50,16 @@ class Composed:
 
 @dataclass(frozen=True)
 class Ready:
-    """A reminder whose submission has begun: the caller must call the provider now."""
+    """A reminder whose submission has begun: the caller must call the provider now.
 
-    reminder: Reminder
+    Plain values, read before the begin was committed: nothing is loaded again.
+    """
+
+    id: int
+    appointment_id: int
+    practice_id: int
+    practice_slug: str
+    start_at: datetime
     composed: Composed
 
 
@@ -84,107 +100,139 @@ def compose(reminder: Reminder, now: datetime) -> Composed:
                     encoding=info.encoding, segments=info.segments)
 
 
-# --- before the call ------------------------------------------------------------------
+# --- before the calls -----------------------------------------------------------------
 
-def prepare(reminder_id: int, token: str, now: datetime) -> Ready | str:
-    """Check, compose and begin one owned reminder; Ready, or what happened to it instead.
+def prepare(reminder_ids: list[int], token: str, now: datetime) -> tuple[list[Ready], Counter]:
+    """Check, compose and begin the owned reminders of a batch, in one transaction.
 
+    Returns the reminders whose submission began (the caller must call the
+    provider for each now) and a count of what happened to the others:
     "not_owned" when another caller has it, a skip or cancel reason when the
-    check refused it, "lost" or "quota_exceeded" when the begin did not hold.
+    check refused it, "lost" when the begin did not hold, "quota_exceeded".
     """
-    reminder = load_owned(reminder_id, token)
-    if reminder is None:
-        db.session.rollback()
-        return "not_owned"
-    reason = check_before_send(reminder, now)
-    if reason:
-        state.take_back(reminder, status_for(reason), reason, now, token=token,
-                        data={"reason": reason, "at_send": True})
-        db.session.commit()
-        return reason
-    composed = compose(reminder, now)
-    return begin_submission(reminder, token, composed, now) or Ready(reminder, composed)
+    owned = load_owned(reminder_ids, token)
+    others = Counter(not_owned=len(set(reminder_ids)) - len(owned))
+    composed = []
+    for reminder in owned:
+        reason = check_before_send(reminder, now)
+        if reason:
+            state.take_back(reminder, status_for(reason), reason, now, token=token,
+                            data={"reason": reason, "at_send": True})
+            others[reason] += 1
+        else:
+            composed.append((reminder, compose(reminder, now)))
+    began = state.begin_many(composed, token, now)
+    others["lost"] += len(composed) - len(began)
+    begun = [(reminder, text) for reminder, text in composed if reminder.id in began]
+    skipped = skip_over_quota([reminder for reminder, _ in begun], token, now)
+    others["quota_exceeded"] += len(skipped)
+    ready = [Ready(reminder.id, reminder.appointment_id, reminder.practice_id, reminder.practice.slug,
+                   reminder.start_at, text) for reminder, text in begun if reminder.id not in skipped]
+    db.session.commit()
+    return ready, +others
 
 
-def load_owned(reminder_id: int, token: str) -> Reminder | None:
-    """The reminder, fresh from the database, if `token` still owns its claim.
+def load_owned(reminder_ids: list[int], token: str) -> list[Reminder]:
+    """The reminders, fresh from the database, that `token` owns and whose submission has not begun.
 
-    Its appointment, patient, practice, group and licences come in the same
-    round trip: the checks before sending read all of them.
+    Their appointments, patients, practices, groups and licences come in two
+    round trips: the checks before sending read all of them. A reminder begun
+    by another run is not returned: only the sweep may decide on it now.
     """
-    reminder = db.session.scalars(
-        select(Reminder).where(Reminder.id == reminder_id).options(
+    return list(db.session.scalars(
+        select(Reminder).where(Reminder.id.in_(reminder_ids), *state.NOT_BEGUN, Reminder.claim_token == token)
+        .options(
             joinedload(Reminder.appointment).joinedload(Appointment.patient),
             joinedload(Reminder.practice).joinedload(Practice.group),
             joinedload(Reminder.practice).selectinload(Practice.licences),
-        ).execution_options(populate_existing=True)
-    ).first()
-    if reminder is None or reminder.status != "queued" or reminder.claim_token != token:
-        return None
-    if reminder.submit_started_at is not None:
-        return None  # another run began it; only the sweep may decide now
-    return reminder
+        ).order_by(Reminder.id).execution_options(populate_existing=True)
+    ).unique())
 
 
-def begin_submission(reminder: Reminder, token: str, composed: Composed, now: datetime) -> str | None:
-    """Commit `submit_started_at` and the text before calling the provider.
+def skip_over_quota(reminders: list[Reminder], token: str, now: datetime) -> set[int]:
+    """Undo the begun submissions that their practices' quotas do not allow; their IDs."""
+    begun = defaultdict(list)
+    for reminder in reminders:
+        begun[reminder.practice].append(reminder)
+    skipped = set()
+    for reminders, used, quota in over_quota(begun, now).values():
+        for reminder in reminders:
+            state.skip_over_quota(reminder, token, now, used, quota)
+            skipped.add(reminder.id)
+    return skipped
 
-    Returns None when the caller may submit, else why not ("lost" when
-    another caller owns the reminder, "quota_exceeded").
-    """
-    if not state.begin(reminder, token, composed, now):
-        db.session.rollback()
-        return "lost"
-    exceeded = over_quota(reminder.practice, now)
-    if exceeded:
-        state.skip_over_quota(reminder, token, now, *exceeded)
+
+# --- after the calls ---------------------------------------------------------------------
+
+def record_answers(answers: list[tuple[Ready, Accepted | ProviderError]], token: str, now: datetime) -> list[str]:
+    """What the provider said to a chunk of submissions, recorded in one transaction; an outcome each."""
+    accepted = [(ready.id, answer.message_id) for ready, answer in answers if isinstance(answer, Accepted)]
+    stored = record_accepted(accepted, token, now)
+    outcomes = [
+        ("submitted" if ready.id in stored else "lost") if isinstance(answer, Accepted)
+        else record_error(ready, token, answer, now)
+        for ready, answer in answers
+    ]
     db.session.commit()
-    return "quota_exceeded" if exceeded else None
+    return outcomes
 
-
-# --- after the call ---------------------------------------------------------------------
 
 def record_submitted(reminder: Reminder, token: str, message_id: str, now: datetime) -> bool:
-    """The provider accepted the SMS: store its message ID; adopt reports that came first."""
-    submitted = state.submitted(reminder, token, message_id, now)
-    if submitted:
-        adopt_orphans(submitted, now)  # the status reports may have been faster than our commit
-    db.session.commit()
-    return submitted is not None
-
-
-def record_failed(reminder: Reminder, token: str, code: str, text: str, now: datetime) -> bool:
-    """The provider refused the SMS for good: failed with its error code and text."""
-    done = state.failed(reminder, token, code, text, now)
+    """The provider accepted the SMS: store its message ID (and commit)."""
+    done = bool(record_accepted([(reminder.id, message_id)], token, now))
     db.session.commit()
     return done
 
 
-def record_unknown(reminder: Reminder, token: str, error: str, now: datetime) -> str:
+def record_accepted(accepted: list[tuple[int, str]], token: str, now: datetime) -> set[int]:
+    """Store the message IDs of accepted SMS; adopt reports that came first. The IDs recorded."""
+    stored = state.submitted_many(accepted, token, now)
+    adopt_orphans(stored, now)  # the status reports may have been faster than our commit
+    return {row.id for row in stored}
+
+
+def record_error(reminder: Ready, token: str, error: ProviderError, now: datetime) -> str:
+    """A failed call: refused for good, outcome unknown, or to be tried again later."""
+    practice = reminder.practice_slug
+    if isinstance(error, PermanentProviderError):
+        state.failed(reminder, token, error.code, error.description or str(error), now)
+        log.warning("reminder %s of practice %s: refused by the provider (code %s); not resent",
+                    reminder.id, practice, error.code)
+        return "failed"
+    code = error.status or ("no_answer" if error.ambiguous else "no_connection")
+    if error.ambiguous:
+        outcome = record_unknown(reminder, token, error.text, now)
+        log.warning("reminder %s of practice %s: provider call without an answer (code %s): %s",
+                    reminder.id, practice, code, outcome)
+        return outcome
+    outcome = schedule_retry(reminder, token, error.text, error.retry_after, now)
+    log.warning("reminder %s of practice %s: provider unavailable (code %s): %s",
+                reminder.id, practice, code, "retry later" if outcome == "retry" else "retries exhausted")
+    return outcome
+
+
+def record_unknown(reminder: Ready, token: str, error: str, now: datetime) -> str:
     """The call may have reached the provider: mark it, do not resend (see `state`).
 
     If a status report already named this reminder (it can beat the timeout),
     the provider did accept it and the reminder is recorded as submitted.
     """
     if state.unknown(reminder, token, error, now):
-        db.session.commit()
         return state.OUTCOME_UNKNOWN
-    db.session.rollback()
     message_id = db.session.scalar(select(Reminder.provider_message_id).where(Reminder.id == reminder.id))
-    if message_id and record_submitted(reminder, token, message_id, now):
+    if message_id and record_accepted([(reminder.id, message_id)], token, now):
         return "submitted"
     return "lost"
 
 
-def schedule_retry(reminder: Reminder, token: str, error: str, retry_after: float | None,
+def schedule_retry(reminder: Ready, token: str, error: str, retry_after: float | None,
                    now: datetime) -> str:
     """A transient failure before the provider took the SMS: try again later, or give up."""
     attempts = db.session.scalar(select(Reminder.attempts).where(Reminder.id == reminder.id)) or 0
     if attempts >= setting("SEND_MAX_ATTEMPTS"):
-        record_failed(reminder, token, RETRIES_EXHAUSTED, f"{error} (after {attempts} attempts)", now)
+        state.failed(reminder, token, RETRIES_EXHAUSTED, f"{error} (after {attempts} attempts)", now)
         return "failed"
     delay = min(setting("SEND_RETRY_MAX_SECONDS"), setting("SEND_RETRY_BASE_SECONDS") * 2 ** (attempts - 1))
     delay = max(delay, retry_after or 0)
     state.retry_later(reminder, token, error, attempts, now + timedelta(seconds=delay), now)
-    db.session.commit()
     return "retry"

@@ -382,3 +382,15 @@ def test_messages_are_listed_by_the_documented_filters_and_paged(sandbox_server)
     assert later["totalCount"] == 0
     refused = sandbox_server.http.get(url, params={"until": "yesterday"}, timeout=5)
     assert refused.status_code == 422 and refused.json()["errors"][0]["parameter"] == "until"
+
+
+def test_faults_of_single_recipients(sandbox_server):
+    sandbox_server.set_faults(recipient_statuses={"+4917000000001": 503}, slow_recipients={"4917000000002": 0.5})
+
+    assert post_message(sandbox_server, recipients=["4917000000001"]).status_code == 503
+    slow = {"originator": "Praxis", "recipients": ["4917000000002"], "body": "Termin morgen 10:00"}
+    with pytest.raises(requests.ReadTimeout):  # accepted all the same
+        sandbox_server.http.post(f"{sandbox_server.url}/messages", json=slow, timeout=0.2)
+    assert post_message(sandbox_server, recipients=["4917000000003"]).status_code == 201
+    recipients = [item["message"]["recipients"]["items"][0]["recipient"] for item in sandbox_server.messages()]
+    assert 4917000000001 not in recipients and {4917000000002, 4917000000003} <= set(recipients)
