@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from . import notices
+from .notices import OUTCOME_UNKNOWN
 from .phones import mask_phone
 from .provider_reasons import Explanation, explain_delivery, explain_submission_error
 from .reasons import language, reason_text
@@ -23,7 +25,6 @@ VERDICTS = ("planned", "not_sent", "sending", "submitted", "delivered", "deliver
             "outcome_unknown")
 # The provider may hold the SMS: it went out, as far as support can tell.
 WENT_OUT = ("submitted", "delivered", "delivery_failed", "outcome_unknown")
-OUTCOME_UNKNOWN = "outcome_unknown"
 RETRIES_EXHAUSTED = "retries_exhausted"
 # After these no SMS goes out for that start time, whatever the practice corrects.
 FINAL_REASONS = ("too_late", "provider_error", "appointment_moved", "appointment_cancelled", "patient_erased")

@@ -13,11 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..domain.eligibility import skip_reason, status_for
+from ..domain import notices
 from ..domain.messages import reminder_values, render, sms_info
 from ..domain.verdict import RETRIES_EXHAUSTED
 from ..extensions import db
 from ..models import Appointment, Practice, Reminder
-from ..planning import facts_for
+from ..planning import facts_for, notice_check
 from ..practices import effective_values
 from . import state
 from .quota import over_quota
@@ -25,7 +26,7 @@ from .reports import adopt_orphans
 from .settings import setting
 
 # The latest a reminder may still go out before its appointment starts.
-LAST_MOMENT = timedelta(seconds=60)
+LAST_MOMENT = notices.LAST_MOMENT
 
 
 @dataclass(frozen=True)
@@ -52,8 +53,10 @@ class Ready:
 def check_before_send(reminder: Reminder, now: datetime) -> str | None:
     """Re-check a reminder just before submission: the reason not to send it, or None.
 
-    The quota is not checked here: `prepare` counts it.
+    The quota is not checked here: `prepare` counts it. A change notice has its own rules.
     """
+    if reminder.kind in notices.NOTICE_KINDS:
+        return notice_check(reminder, now)
     appointment = reminder.appointment
     reason = skip_reason(facts_for(appointment, now))
     if reason in ("patient_erased", "appointment_cancelled"):
@@ -77,7 +80,7 @@ def compose(reminder: Reminder, now: datetime) -> Composed:
         start_local=reminder.start_at.astimezone(ZoneInfo(settings["timezone"])),
         practice_name=practice.name, practice_phone=practice.phone, therapist=appointment.therapist,
     )
-    body = render(settings["template"], values)
+    body = render(notices.template(reminder.kind, settings), values)
     info = sms_info(body)
     return Composed(body=body, recipient=patient.mobile_e164, sender=settings["sender"],
                     encoding=info.encoding, segments=info.segments)
