@@ -237,9 +237,12 @@ def _replan(practice: Practice, now: datetime, condition) -> None:
 
 
 def _reminders(condition) -> dict[int, list[Reminder]]:
-    """Reminder rows by appointment, locked so a dispatcher's claim cannot be overwritten."""
+    """Reminder rows by appointment, locked so a dispatcher's claim cannot be overwritten.
+
+    FOR NO KEY UPDATE: events that refer to them (foreign keys) may still be written meanwhile.
+    """
     rows = db.session.scalars(
-        select(Reminder).where(condition).order_by(Reminder.id).with_for_update()
+        select(Reminder).where(condition).order_by(Reminder.id).with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     ).all()
     by_appointment: dict[int, list[Reminder]] = defaultdict(list)
