@@ -14,7 +14,11 @@ never commits. The rules:
   cancellation is final at once; the send-time check and composing live with
   submission (`sending.submission`);
 - the outcome follows `eligibility.skip_reason` and `schedule.due_time`;
-- re-planning is idempotent: an unchanged outcome writes nothing, not even an event.
+- re-planning is idempotent: an unchanged outcome writes nothing, not even an event;
+- change notices (`domain.notices`) are rows of their own kind beside the reminders, planned
+  with them on every change: a moved or cancelled appointment whose SMS already went out
+  gets one; a change undone takes a pending one back; a moved notice that goes out when the
+  new start's reminder is due anyway is that reminder (no reminder row of its own).
 """
 from collections import defaultdict
 from contextlib import contextmanager
@@ -25,6 +29,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import insert, select
 from sqlalchemy.orm import selectinload
 
+from .domain import notices
 from .domain.eligibility import ReminderFacts, skip_reason, status_for
 from .domain.schedule import SendPolicy, due_time, policy_from_settings
 from .extensions import db
@@ -43,6 +48,7 @@ class PracticeFacts:
     licence_active: bool
     sms_enabled: bool
     policy: SendPolicy
+    change_notices: bool = True
 
 
 @dataclass(frozen=True)
@@ -128,13 +134,18 @@ def appointment_start(appointment: Appointment) -> datetime:
 def current_reminder(appointment: Appointment, reminders: list[Reminder] | None = None) -> Reminder | None:
     """The reminder for the appointment's current start time, or None.
 
+    Where a moved notice is that reminder (see `domain.notices`), the notice.
     `reminders` are the appointment's rows when the caller has loaded them already.
     """
     if reminders is None:
         reminders = db.session.scalars(
             select(Reminder).where(Reminder.appointment_id == appointment.id).order_by(Reminder.id)
         ).all()
-    return next((row for row in reminders if row.start_at == appointment.start_at), None)
+    rows = [row for row in reminders if row.start_at == appointment.start_at]
+    own = next((row for row in rows if row.kind == notices.REMINDER), None)
+    if own is None or own.reason == notices.NOTICE_IS_REMINDER:
+        return next((row for row in rows if row.kind == notices.MOVED), own)
+    return own
 
 
 # --- facts -------------------------------------------------------------------
@@ -143,7 +154,7 @@ def practice_facts(practice: Practice, now: datetime) -> PracticeFacts:
     """Licence, SMS switch and send policy of a practice at `now`."""
     settings = effective_values(practice)
     return PracticeFacts(licence_active=licence_active(practice, now), sms_enabled=practice.sms_enabled,
-                         policy=policy_from_settings(settings))
+                         policy=policy_from_settings(settings), change_notices=bool(settings["change_notices"]))
 
 
 def facts_for(appointment: Appointment, now: datetime, practice: PracticeFacts | None = None) -> ReminderFacts:
@@ -226,9 +237,12 @@ def _replan(practice: Practice, now: datetime, condition) -> None:
 
 
 def _reminders(condition) -> dict[int, list[Reminder]]:
-    """Reminder rows by appointment, locked so a dispatcher's claim cannot be overwritten."""
+    """Reminder rows by appointment, locked so a dispatcher's claim cannot be overwritten.
+
+    FOR NO KEY UPDATE: events that refer to them (foreign keys) may still be written meanwhile.
+    """
     rows = db.session.scalars(
-        select(Reminder).where(condition).order_by(Reminder.id).with_for_update()
+        select(Reminder).where(condition).order_by(Reminder.id).with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     ).all()
     by_appointment: dict[int, list[Reminder]] = defaultdict(list)
@@ -239,20 +253,27 @@ def _reminders(condition) -> dict[int, list[Reminder]]:
 
 def _plan(run: _Run, appointment: Appointment, reminders: list[Reminder], practice: PracticeFacts) -> Reminder | None:
     start = appointment.start_at.astimezone(timezone.utc)
-    current = next((row for row in reminders if row.start_at == start), None)
+    current = next((row for row in reminders if row.start_at == start and row.kind == notices.REMINDER), None)
     for row in reminders:
         moved = Outcome("cancelled", "appointment_moved", row.due_at)
-        if row is not current and row.status in ("planned", "skipped"):
+        if row is current or row.kind != notices.REMINDER:
+            continue
+        if row.status in ("planned", "skipped"):
             _apply(run, appointment, row, moved)
-        elif row is not current and _claimed_unsent(row):
+        elif _claimed_unsent(row):
             _take_back(run, appointment, row, moved)
     facts = facts_for(appointment, run.now, practice)
+    notice = _plan_notice(run, appointment, reminders, facts, practice)
     if current is not None and current.status in SENDER_OWNED:
         reason = skip_reason(facts)
         if reason is not None and _claimed_unsent(current):
             reason = "consent_withdrawn" if reason == "no_consent" else reason  # it was planned with consent
             _take_back(run, appointment, current, Outcome(status_for(reason), reason, current.due_at))
         return current
+    if _notice_is_reminder(notice, start, practice.policy):
+        if current is not None:
+            _apply(run, appointment, current, Outcome("skipped", notices.NOTICE_IS_REMINDER, None))
+        return notice
     outcome = outcome_for(facts, current, start, practice.policy, run.now)
     if current is None:
         if outcome.status == "cancelled":
@@ -281,6 +302,93 @@ def outcome_for(facts: ReminderFacts, current: Reminder | None, start: datetime,
     if current is not None and current.status == "planned" and current.due_at is not None and current.due_at <= now:
         return Outcome("planned", None, current.due_at)  # already due: the dispatcher has it
     return Outcome("planned", None, due.due_at, due.note)
+
+
+# --- change notices ---------------------------------------------------------------
+
+def _plan_notice(run: _Run, appointment: Appointment, reminders: list[Reminder], facts: ReminderFacts,
+                 practice: PracticeFacts) -> Reminder | None:
+    """Plan the change notice the appointment needs now, and take back the ones it no longer needs."""
+    start = appointment.start_at.astimezone(timezone.utc)
+    last = notices.told(reminders)
+    want = notices.wanted(last, start, appointment.cancelled_at is not None, run.now)
+    key = (want.kind, want.start_at) if want else None
+    wanted_row = None
+    for row in (row for row in reminders if row.kind in notices.NOTICE_KINDS):
+        if (row.kind, row.start_at) == key:
+            wanted_row = row
+        elif row.status in ("planned", "skipped") or _claimed_unsent(row):
+            _withdraw_notice(run, appointment, row, want, last)
+    if want is None:
+        return None
+    if wanted_row is not None and wanted_row.status in SENDER_OWNED:
+        reason = notices.notice_skip_reason(facts, practice.change_notices)
+        if reason is not None and _claimed_unsent(wanted_row):
+            _take_back(run, appointment, wanted_row, Outcome(status_for(reason), reason, wanted_row.due_at))
+        return wanted_row
+    outcome = notice_outcome(want, facts, wanted_row, practice, run.now)
+    if wanted_row is None:
+        if outcome.status == "cancelled":
+            return None  # e.g. the patient was erased: nothing to plan, nothing to cancel
+        wanted_row = Reminder(practice_id=appointment.practice_id, appointment=appointment, start_at=want.start_at,
+                              kind=want.kind)
+        db.session.add(wanted_row)
+        reminders.append(wanted_row)
+    _apply(run, appointment, wanted_row, outcome)
+    return wanted_row
+
+
+def notice_outcome(want: notices.Notice, facts: ReminderFacts, row: Reminder | None, practice: PracticeFacts,
+                   now: datetime) -> Outcome:
+    """What the wanted notice's row should be: the reminder's checks and the switch, then its due time."""
+    reason = notices.notice_skip_reason(facts, practice.change_notices)
+    if reason is not None:
+        status = status_for(reason)
+        return Outcome(status, reason, row.due_at if row is not None and status == "cancelled" else None)
+    due = notices.notice_due(want, practice.policy, now)
+    if due.too_late:
+        return Outcome("skipped", notices.NOTICE_TOO_LATE, None, due.note)
+    if row is not None and row.status == "planned" and row.due_at is not None and row.due_at <= now:
+        return Outcome("planned", None, row.due_at)  # already due: the dispatcher has it
+    return Outcome("planned", None, due.due_at, due.note)
+
+
+def _withdraw_notice(run: _Run, appointment: Appointment, row: Reminder, want: notices.Notice | None, last) -> None:
+    """A notice that is no longer the one wanted: the change was undone, or another change replaced it."""
+    if want is None:
+        reason = notices.withdrawn_reason(last, run.now)
+    else:
+        reason = "appointment_cancelled" if want.kind == notices.CANCELLED else "appointment_moved"
+    outcome = Outcome(status_for(reason), reason, row.due_at)
+    if row.status == "queued":
+        _take_back(run, appointment, row, outcome)
+    else:
+        _apply(run, appointment, row, outcome)
+
+
+def _notice_is_reminder(notice: Reminder | None, start: datetime, policy: SendPolicy) -> bool:
+    return (notice is not None and notice.kind == notices.MOVED and notice.start_at == start
+            and notice.status not in ("skipped", "cancelled") and notice.due_at is not None
+            and notices.is_the_reminder(start, notice.due_at, policy))
+
+
+def notice_check(row: Reminder, now: datetime) -> str | None:
+    """The send-time check of a change notice: why it may not go out now, or None.
+
+    The same rules as planning's, on the appointment as it is now: still the notice
+    wanted, the reminder's checks and the switch, and not too late.
+    """
+    appointment = row.appointment
+    rows = db.session.scalars(select(Reminder).where(Reminder.appointment_id == appointment.id)).all()
+    last = notices.told(rows)
+    want = notices.wanted(last, appointment.start_at, appointment.cancelled_at is not None, now)
+    if want is None:
+        return notices.withdrawn_reason(last, now)
+    if (want.kind, want.start_at) != (row.kind, row.start_at):
+        return "appointment_cancelled" if want.kind == notices.CANCELLED else "appointment_moved"
+    practice = practice_facts(appointment.practice, now)
+    reason = notices.notice_skip_reason(facts_for(appointment, now, practice), practice.change_notices)
+    return reason or (notices.NOTICE_TOO_LATE if now > want.deadline - notices.LAST_MOMENT else None)
 
 
 def _claimed_unsent(row: Reminder) -> bool:

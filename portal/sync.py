@@ -256,19 +256,23 @@ def _locked(model, practice: Practice, external_ids: set[str], *options) -> list
         return []
     return list(db.session.scalars(
         scoped_to_practice(practice, model).where(model.external_id.in_(external_ids)).options(*options)
-        .order_by(model.id).with_for_update()
+        .order_by(model.id).with_for_update(key_share=True)
     ))
 
 
 # --- helpers -------------------------------------------------------------------
 
 def _find(model, practice: Practice, external_id: str):
-    """The practice's own patient or appointment with this program ID, locked for the update."""
+    """The practice's own patient or appointment with this program ID, locked for the update.
+
+    FOR NO KEY UPDATE (PostgreSQL): a webhook or send job inserting a timeline event for it
+    (a foreign key check) is not blocked, so it cannot deadlock against the reminder rows we lock next.
+    """
     loaded = _loaded.get()
     if loaded is not None and (model, external_id) in loaded:
         return loaded[(model, external_id)]
     return db.session.scalars(
-        scoped_to_practice(practice, model).where(model.external_id == external_id).with_for_update()
+        scoped_to_practice(practice, model).where(model.external_id == external_id).with_for_update(key_share=True)
     ).first()
 
 

@@ -312,7 +312,7 @@ def appointment_out(appointment: Appointment, reminder: Reminder | None, created
 
 def reminder_out(reminder: Reminder) -> ps.ReminderOut:
     return ps.ReminderOut(
-        status=reminder.status, reason=reminder.reason,
+        kind=reminder.kind or "reminder", status=reminder.status, reason=reminder.reason,
         reason_text=reason_text(reminder.reason, "de") if reminder.reason else None,
         start_at=reminder.start_at, due_at=reminder.due_at, submitted_at=reminder.submitted_at,
         body=reminder.body, recipient=reminder.recipient, delivery_status=reminder.delivery_status,

@@ -6,7 +6,7 @@ from pydantic import BaseModel, Field, TypeAdapter
 
 from ..domain.phones import INVALID, MISSING
 from ..domain.reasons import REASONS
-from ..models import CHANGE_SOURCES, DELIVERY_STATUSES, REMINDER_STATUSES
+from ..models import CHANGE_SOURCES, DELIVERY_STATUSES, REMINDER_KINDS, REMINDER_STATUSES
 from .schemas import Moment, Strict, WholeNumber, named_values, text
 
 EXTERNAL_ID_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
@@ -14,6 +14,8 @@ ExternalId = Annotated[str, Field(pattern=EXTERNAL_ID_PATTERN, description="the 
 Text100 = text(100)
 ChangeSource = named_values("ChangeSource", CHANGE_SOURCES, "how the change was made in the practice program")
 ReminderStatus = named_values("ReminderStatus", REMINDER_STATUSES, "where the reminder stands")
+ReminderKind = named_values("ReminderKind", REMINDER_KINDS,
+                            "which SMS: the reminder, or a notice that the appointment was moved or cancelled")
 Reason = named_values("Reason", tuple(REASONS), "why a reminder was skipped, cancelled or failed")
 DeliveryStatus = named_values("DeliveryStatus", DELIVERY_STATUSES,
                               "the provider's latest delivery report; null until the first one")
@@ -68,6 +70,8 @@ class CancelIn(Strict):
 
 
 class ReminderOut(BaseModel):
+    kind: ReminderKind = Field(description="moved_notice when the notice of a move is also the reminder "
+                                           "for the new time")
     status: ReminderStatus
     reason: Reason | None
     reason_text: str | None = Field(description="the reason in German")

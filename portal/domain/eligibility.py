@@ -19,7 +19,9 @@ the number is only a problem for a patient who consented.
 from dataclasses import dataclass
 
 # Reasons that end a plan for good (the reminder is cancelled, not skipped).
-CANCEL_REASONS = ("patient_erased", "appointment_cancelled", "appointment_moved", "consent_withdrawn")
+# change_undone: a pending change notice whose move or cancellation was taken back.
+CANCEL_REASONS = ("patient_erased", "appointment_cancelled", "appointment_moved", "consent_withdrawn",
+                  "change_undone")
 MOBILE_PROBLEMS = ("missing_mobile", "invalid_mobile")
 
 

@@ -49,6 +49,22 @@ REASONS: dict[str, dict[str, str]] = {
         "de": "Patientendaten gelöscht",
         "en": "Patient data erased",
     },
+    "notices_disabled": {
+        "de": "Änderungs-SMS sind für die Praxis ausgeschaltet",
+        "en": "Change notices are switched off for the practice",
+    },
+    "change_undone": {
+        "de": "Änderung rückgängig gemacht: der Patient kennt die gültige Uhrzeit schon",
+        "en": "Change undone: the patient already knows the time that holds",
+    },
+    "notice_too_late": {
+        "de": "Zu spät für die Änderungs-SMS: der Termin hat begonnen",
+        "en": "Too late for a change notice: the appointment has begun",
+    },
+    "notice_is_reminder": {
+        "de": "Keine eigene Erinnerung: die Änderungs-SMS erinnert an die neue Uhrzeit",
+        "en": "No reminder of its own: the change notice reminds of the new time",
+    },
     "provider_error": {
         "de": "Fehler beim SMS-Anbieter",
         "en": "SMS provider error",

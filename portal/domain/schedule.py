@@ -88,6 +88,15 @@ def in_quiet_hours(moment: datetime, policy: SendPolicy) -> bool:
     return _quiet_start_of(moment.astimezone(ZoneInfo(policy.timezone)), policy) is not None
 
 
+def after_quiet_hours(moment: datetime, policy: SendPolicy) -> datetime:
+    """`moment` itself outside quiet hours, else the first instant after the quiet hours it lies in (UTC)."""
+    tz = ZoneInfo(policy.timezone)
+    local = moment.astimezone(tz)
+    if _quiet_start_of(local, policy) is None:
+        return moment.astimezone(timezone.utc)
+    return _after_quiet(local, policy, tz).astimezone(timezone.utc)
+
+
 def _policy_time(start: datetime, policy: SendPolicy, tz: ZoneInfo) -> datetime:
     """The due time the policy asks for, before lead time and quiet hours."""
     if policy.send_policy == "hours_before":

@@ -10,11 +10,14 @@ all show this, so they cannot disagree.
 Which reminder the answer is about: the one for the current start time,
 unless an earlier one went out and the current one did not; then the patient
 holds an SMS with the old time, and that is what support must know first.
+A change notice (`domain.notices`) adds a clause: sent, pending, or not sent and why.
 """
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from . import notices
+from .notices import OUTCOME_UNKNOWN
 from .phones import mask_phone
 from .provider_reasons import Explanation, explain_delivery, explain_submission_error
 from .reasons import language, reason_text
@@ -23,7 +26,6 @@ VERDICTS = ("planned", "not_sent", "sending", "submitted", "delivered", "deliver
             "outcome_unknown")
 # The provider may hold the SMS: it went out, as far as support can tell.
 WENT_OUT = ("submitted", "delivered", "delivery_failed", "outcome_unknown")
-OUTCOME_UNKNOWN = "outcome_unknown"
 RETRIES_EXHAUSTED = "retries_exhausted"
 # After these no SMS goes out for that start time, whatever the practice corrects.
 FINAL_REASONS = ("too_late", "provider_error", "appointment_moved", "appointment_cancelled", "patient_erased")
@@ -61,6 +63,10 @@ _SENTENCES = {
         "no_consent": "der Patient hat nie in SMS eingewilligt",
         "consent_withdrawn": "der Patient hat die Einwilligung zu SMS widerrufen",
         "consent_withdrawn_at": "der Patient hat die Einwilligung zu SMS am {date} widerrufen",
+        "notice": "; Änderungs-SMS ({what}): {sentence}",
+        "moved_notice": "Termin verlegt",
+        "cancelled_notice": "Termin abgesagt",
+        "notice_is_reminder": "; sie ist zugleich die Erinnerung an die neue Uhrzeit",
     },
     "en": {
         "planned": "SMS to {phone} planned for {when}",
@@ -83,6 +89,10 @@ _SENTENCES = {
         "no_consent": "the patient never consented to SMS",
         "consent_withdrawn": "the patient withdrew consent to SMS",
         "consent_withdrawn_at": "the patient withdrew consent to SMS on {date}",
+        "notice": "; change notice ({what}): {sentence}",
+        "moved_notice": "appointment moved",
+        "cancelled_notice": "appointment cancelled",
+        "notice_is_reminder": "; it is also the reminder for the new time",
     },
 }
 
@@ -148,15 +158,44 @@ def sending_ahead(row) -> bool:
 
 
 def decide(appointment, reminders: list, context: Context) -> Verdict:
-    """The verdict for an appointment (`start_at`, `cancelled_at`) and its reminder rows."""
+    """The verdict for an appointment (`start_at`, `cancelled_at`) and its reminder rows (notices among them)."""
+    answer = _decide_reminders(appointment, [row for row in reminders if kind(row) == notices.REMINDER], context)
+    if not any(kind(row) in notices.NOTICE_KINDS for row in reminders):
+        return answer
+    return _with_conclusion(answer, answer.conclusion.rstrip(".") + _notice_clause(appointment, reminders, context)
+                            + ".")
+
+
+def kind(row) -> str:
+    """What a row is: a reminder, or a change notice (rows from before notices are reminders)."""
+    return getattr(row, "kind", None) or notices.REMINDER
+
+
+def _notice_clause(appointment, reminders: list, context: Context) -> str:
+    """The latest change notice in words: sent, pending, or not sent and why."""
+    words = _SENTENCES[context.language]
+    notice = max((row for row in reminders if kind(row) in notices.NOTICE_KINDS), key=lambda row: row.id)
+    sentence = _lowered(decide_reminder(appointment, notice, context).conclusion.rstrip("."))
+    clause = words["notice"].format(what=words[notice.kind], sentence=sentence)
+    is_reminder = not any(kind(row) == notices.REMINDER and row.start_at == notice.start_at
+                          and row.reason != notices.NOTICE_IS_REMINDER for row in reminders)
+    if notice.kind == notices.MOVED and is_reminder and state(notice) not in ("not_sent", "refused"):
+        clause += words["notice_is_reminder"]
+    return clause
+
+
+def _lowered(sentence: str) -> str:
+    return sentence if sentence[1:2].isupper() else sentence[:1].lower() + sentence[1:]  # "SMS" stays
+
+
+def _decide_reminders(appointment, reminders: list, context: Context) -> Verdict:
     current = next((row for row in reminders if row.start_at == appointment.start_at), None)
     earlier = sorted((row for row in reminders if row is not current and state(row) in WENT_OUT),
                      key=_sent_at, reverse=True)
     if earlier and (current is None or state(current) not in WENT_OUT):
         answer = decide_reminder(appointment, earlier[0], context)
         if current is not None and appointment.cancelled_at is None:
-            follow = decide_reminder(appointment, current, context).conclusion.rstrip(".")
-            follow = follow if follow[1:2].isupper() else follow[:1].lower() + follow[1:]  # "SMS" stays
+            follow = _lowered(decide_reminder(appointment, current, context).conclusion.rstrip("."))
             tail = _SENTENCES[context.language]["new_time"].format(sentence=follow)
             return _with_conclusion(answer, answer.conclusion.rstrip(".") + tail + ".")
         return answer
@@ -194,7 +233,8 @@ def decide_reminder(appointment, row, context: Context) -> Verdict:
         key = verdict
     if explanation is not None:
         values["meaning"] = explanation.meaning
-    change = _change(appointment, row) if verdict in WENT_OUT else None
+    # A notice is itself the news of the change.
+    change = _change(appointment, row) if verdict in WENT_OUT and kind(row) == notices.REMINDER else None
     # A missing time leaves no double space behind.
     sentence = " ".join(words[key].format(**values).split()) + (words[change] if change else "") + "."
     return Verdict(verdict, change is not None, sentence, reason, explanation)

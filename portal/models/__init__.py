@@ -4,13 +4,13 @@ from .base import utcnow
 from .delivery import DeliveryReport, WebhookNonce
 from .people import ROLES, ApiToken, User
 from .replies import InboundMessage, Reply
-from .reminders import DELIVERY_STATUSES, REMINDER_STATUSES, Reminder
+from .reminders import DELIVERY_STATUSES, REMINDER_KINDS, REMINDER_STATUSES, Reminder
 from .schedule import CHANGE_SOURCES, Appointment, AppointmentEvent, Patient
 from .tenants import LICENCE_STATUSES, Licence, Practice, PracticeApiKey, PracticeGroup
 
 __all__ = [
     "AuditEntry", "utcnow", "DeliveryReport", "WebhookNonce", "ROLES", "ApiToken", "User",
-    "DELIVERY_STATUSES", "REMINDER_STATUSES", "Reminder", "CHANGE_SOURCES", "Appointment",
+    "DELIVERY_STATUSES", "REMINDER_KINDS", "REMINDER_STATUSES", "Reminder", "CHANGE_SOURCES", "Appointment",
     "AppointmentEvent", "Patient", "LICENCE_STATUSES", "Licence", "Practice", "PracticeApiKey",
     "PracticeGroup", "InboundMessage", "Reply",
 ]

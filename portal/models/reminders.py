@@ -8,18 +8,21 @@ from ..extensions import db
 from .base import UTCDateTime, utcnow
 
 REMINDER_STATUSES = ("planned", "skipped", "cancelled", "queued", "submitted", "failed")
+# What the SMS is: the reminder, or a notice that the appointment was moved or cancelled after an SMS went out.
+REMINDER_KINDS = ("reminder", "moved_notice", "cancelled_notice")
 DELIVERY_STATUSES = ("scheduled", "buffered", "sent", "delivered", "delivery_failed", "expired")
 
 
 class Reminder(db.Model):
     __tablename__ = "reminders"
     __table_args__ = (
-        # Never two SMS for one appointment and start time: a move back to an
-        # earlier time reuses that time's reminder instead of adding one.
-        UniqueConstraint("appointment_id", "start_at", name="uq_reminders_appointment_start"),
+        # Never two SMS of one kind for one appointment and start time: a move back to an
+        # earlier time reuses that time's reminder (or notice) instead of adding one.
+        UniqueConstraint("appointment_id", "start_at", "kind", name="uq_reminders_appointment_start_kind"),
         CheckConstraint(
             "status in ('planned', 'skipped', 'cancelled', 'queued', 'submitted', 'failed')", name="status"
         ),
+        CheckConstraint("kind in ('reminder', 'moved_notice', 'cancelled_notice')", name="kind"),
         Index("ix_reminders_due", "status", "due_at"),
         Index("ix_reminders_practice_status", "practice_id", "status"),
         # The usage figures count submissions by day from the index alone (PostgreSQL: INCLUDE),
@@ -38,7 +41,9 @@ class Reminder(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"))
     appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id"))
+    # For a notice: the start it names (a move's new start; the start the patient was told of for a cancel).
     start_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(20), default="reminder", server_default="reminder")
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(12))
     reason: Mapped[str | None] = mapped_column(String(32))

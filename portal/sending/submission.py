@@ -19,11 +19,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..domain.eligibility import skip_reason, status_for
+from ..domain import notices
 from ..domain.messages import outgoing, reminder_values, render, sms_info
 from ..domain.verdict import RETRIES_EXHAUSTED
 from ..extensions import db
 from ..models import Appointment, Practice, Reminder
-from ..planning import facts_for
+from ..planning import facts_for, notice_check
 from ..practices import effective_values
 from ..providers import Accepted, PermanentProviderError, ProviderError
 from . import state
@@ -34,7 +35,7 @@ from .settings import setting
 log = logging.getLogger(__name__)
 
 # The latest a reminder may still go out before its appointment starts.
-LAST_MOMENT = timedelta(seconds=60)
+LAST_MOMENT = notices.LAST_MOMENT
 
 
 @dataclass(frozen=True)
@@ -68,8 +69,10 @@ class Ready:
 def check_before_send(reminder: Reminder, now: datetime) -> str | None:
     """Re-check a reminder just before submission: the reason not to send it, or None.
 
-    The quota is not checked here: `prepare` counts it.
+    The quota is not checked here: `prepare` counts it. A change notice has its own rules.
     """
+    if reminder.kind in notices.NOTICE_KINDS:
+        return notice_check(reminder, now)
     appointment = reminder.appointment
     reason = skip_reason(facts_for(appointment, now))
     if reason in ("patient_erased", "appointment_cancelled"):
@@ -94,7 +97,9 @@ def compose(reminder: Reminder, now: datetime) -> Composed:
         practice_name=practice.name, practice_phone=practice.phone, therapist=appointment.therapist,
     )
     sent_as = outgoing(settings, setting("MESSAGEBIRD_REPLY_NUMBER"))
-    body = sent_as.text(render(settings["template"], values))
+    text = render(notices.template(reminder.kind, settings), values)
+    # A cancelled appointment leaves nothing to confirm or call off: no reply line under its notice.
+    body = text if reminder.kind == notices.CANCELLED else sent_as.text(text)
     info = sms_info(body)
     return Composed(body=body, recipient=patient.mobile_e164, sender=sent_as.sender,
                     encoding=info.encoding, segments=info.segments)

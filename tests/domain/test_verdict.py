@@ -183,3 +183,69 @@ def test_provider_answers_come_with_a_next_step():
 ])
 def test_would_be_sent_now_only_while_sending_is_ahead(reminder, ahead):
     assert sending_ahead(reminder) is ahead
+
+
+NOTICE_SENT = SENT + timedelta(hours=1)  # 19:02 in Berlin
+
+
+def notice(kind, status="submitted", start=MOVED, **fields):
+    values = dict(id=2, kind=kind, submit_started_at=NOTICE_SENT, submitted_at=NOTICE_SENT, recipient=NUMBER)
+    if status != "submitted":
+        values.update(submit_started_at=None, submitted_at=None)
+    values.update(fields)
+    return row(status, start=start, **values)
+
+
+NOTICE_CASES = [
+    ("moved, notice delivered, new reminder planned", appointment(MOVED),
+     [sent("delivered"), row("planned", start=MOVED, id=3, kind="reminder", due_at=MOVED - timedelta(hours=16)),
+      notice("moved_notice", delivery_status="delivered", delivery_status_at=NOTICE_SENT)],
+     "delivered", True,
+     "SMS am 25.11.2026 um 18:02 an +49 170 ****567 zugestellt; der Termin wurde danach verschoben; zur neuen "
+     "Uhrzeit: SMS für 26.11.2026 um 18:00 an +49 170 ****567 geplant; Änderungs-SMS (Termin verlegt): SMS am "
+     "25.11.2026 um 19:02 an +49 170 ****567 zugestellt.",
+     "SMS delivered to +49 170 ****567 on 25.11.2026 at 18:02; the appointment was moved afterwards; for the new "
+     "time: SMS to +49 170 ****567 planned for 26.11.2026 at 18:00; change notice (appointment moved): SMS delivered "
+     "to +49 170 ****567 on 25.11.2026 at 19:02."),
+    ("moved, the notice is the reminder", appointment(MOVED),
+     [sent("delivered"), notice("moved_notice", "planned", due_at=NOTICE_SENT)],
+     "delivered", True,
+     "SMS am 25.11.2026 um 18:02 an +49 170 ****567 zugestellt; der Termin wurde danach verschoben; Änderungs-SMS "
+     "(Termin verlegt): SMS für 25.11.2026 um 19:02 an +49 170 ****567 geplant; sie ist zugleich die Erinnerung an "
+     "die neue Uhrzeit.",
+     "SMS delivered to +49 170 ****567 on 25.11.2026 at 18:02; the appointment was moved afterwards; change notice "
+     "(appointment moved): SMS to +49 170 ****567 planned for 25.11.2026 at 19:02; it is also the reminder for the "
+     "new time."),
+    ("moved and undone", appointment(),
+     [sent(), notice("moved_notice", "cancelled", reason="change_undone")],
+     "submitted", False,
+     "SMS am 25.11.2026 um 18:02 an +49 170 ****567 an den SMS-Anbieter übergeben; noch keine Zustellbestätigung; "
+     "Änderungs-SMS (Termin verlegt): keine SMS gesendet: Änderung rückgängig gemacht: der Patient kennt die gültige "
+     "Uhrzeit schon.",
+     "SMS to +49 170 ****567 handed to the provider on 25.11.2026 at 18:02; no delivery confirmation yet; change "
+     "notice (appointment moved): no SMS sent: Change undone: the patient already knows the time that holds."),
+    ("cancelled, notice switched off", appointment(cancelled_at=LATER),
+     [sent("delivered"), notice("cancelled_notice", "skipped", start=START, reason="notices_disabled")],
+     "delivered", True,
+     "SMS am 25.11.2026 um 18:02 an +49 170 ****567 zugestellt; der Termin wurde danach abgesagt; Änderungs-SMS "
+     "(Termin abgesagt): keine SMS gesendet: Änderungs-SMS sind für die Praxis ausgeschaltet.",
+     "SMS delivered to +49 170 ****567 on 25.11.2026 at 18:02; the appointment was cancelled afterwards; change "
+     "notice (appointment cancelled): no SMS sent: Change notices are switched off for the practice."),
+    ("cancelled, notice over the quota", appointment(cancelled_at=LATER),
+     [sent(), notice("cancelled_notice", "skipped", start=START, reason="quota_exceeded")],
+     "submitted", True,
+     "SMS am 25.11.2026 um 18:02 an +49 170 ****567 an den SMS-Anbieter übergeben; noch keine Zustellbestätigung; "
+     "der Termin wurde danach abgesagt; Änderungs-SMS (Termin abgesagt): keine SMS gesendet: Monatliches "
+     "SMS-Kontingent ausgeschöpft.",
+     "SMS to +49 170 ****567 handed to the provider on 25.11.2026 at 18:02; no delivery confirmation yet; the "
+     "appointment was cancelled afterwards; change notice (appointment cancelled): no SMS sent: Monthly SMS quota "
+     "used up."),
+]
+
+
+@pytest.mark.parametrize("name, appt, rows, verdict, changed, german, english", NOTICE_CASES,
+                         ids=[case[0] for case in NOTICE_CASES])
+def test_the_verdict_adds_the_change_notice(name, appt, rows, verdict, changed, german, english):
+    for locale, sentence in (("de", german), ("en", english)):
+        answer = decide(appt, rows, Context(zone=BERLIN, locale=locale, mobile=NUMBER))
+        assert (answer.verdict, answer.sent_before_change, answer.conclusion) == (verdict, changed, sentence)

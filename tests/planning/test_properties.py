@@ -14,7 +14,7 @@ from portal.domain.eligibility import skip_reason, status_for
 from portal.domain.schedule import due_time, in_quiet_hours
 from portal.extensions import db
 from portal.models import AppointmentEvent, Licence, Reminder
-from portal.planning import facts_for, plan_appointment, practice_facts, replan_practice
+from portal.planning import current_reminder, facts_for, plan_appointment, practice_facts, replan_practice
 from portal.sending.submission import check_before_send
 
 from .conftest import NOW, berlin
@@ -117,25 +117,35 @@ class World:
         db.session.expire_all()
         events = db.session.scalar(select(func.count(AppointmentEvent.id))
                                    .where(AppointmentEvent.appointment_id == self.appointment.id))
-        return events, [(r.id, r.start_at, r.status, r.reason, r.due_at) for r in self.rows()]
+        return events, [(r.id, r.kind, r.start_at, r.status, r.reason, r.due_at) for r in self.rows()]
 
 
 def check_invariants(world: World) -> None:
     rows = world.rows()
-    pending = [r for r in rows if r.status in ("planned", "queued")]
+    reminders = [r for r in rows if r.kind == "reminder"]
+    pending = [r for r in reminders if r.status in ("planned", "queued")]
     assert len(pending) <= 1, "two reminders could be sent for one appointment"
-    assert all(r.start_at == world.appointment.start_at for r in rows if r.status == "planned")
-    assert len({r.start_at for r in rows}) == len(rows)
+    assert all(r.start_at == world.appointment.start_at for r in reminders if r.status == "planned")
+    assert len({(r.start_at, r.kind) for r in rows}) == len(rows)
+    # A change notice only after an SMS went out, and at most one pending: the one the appointment needs now.
+    notices = [r for r in rows if r.kind != "reminder"]
+    assert not notices or any(r.id in world.sent for r in rows)
+    assert len([r for r in notices if r.status in ("planned", "queued")]) <= 1
+    assert all(r.start_at == world.appointment.start_at and world.appointment.cancelled_at is None
+               for r in notices if r.kind == "moved_notice" and r.status == "planned")
+    assert all(world.appointment.cancelled_at is not None for r in notices
+               if r.kind == "cancelled_notice" and r.status == "planned")
     assert all(r.status == "submitted" for r in rows if r.id in world.sent), "a sent reminder was re-planned"
-    current = next((r for r in rows if r.start_at == world.appointment.start_at), None)
+    current = current_reminder(world.appointment, rows)
     facts = facts_for(world.appointment, world.now)
     if world.appointment.start_at > world.now and skip_reason(facts) is None:
         assert current is not None
         policy = practice_facts(world.practice, world.now).policy
         late = due_time(world.appointment.start_at, policy, world.now).too_late
         expected = {"submitted"} | ({"skipped"} if late else {"planned"})
-        assert current.status in expected or (current.status == "planned" and current.due_at <= world.now)
-    if world.appointment.cancelled_at is not None and current is not None:
+        assert current.status in expected or (current.status == "planned" and current.due_at <= world.now) \
+            or current.kind == "moved_notice"  # the notice is the reminder: its own checks decide
+    if world.appointment.cancelled_at is not None and current is not None and current.kind == "reminder":
         assert current.status not in ("planned", "skipped")
 
 
