@@ -3,6 +3,7 @@ from flask import request, session
 from flask_babel import lazy_gettext
 from flask_login import current_user
 
+from .domain.inputs import CONTROL_CHARACTERS, LINE_BREAK, NOT_TEXT
 from .domain.settings import MAX_REPLY_LINE_LENGTH
 
 LANGUAGES = ("de", "en")
@@ -49,8 +50,9 @@ _DOMAIN_TEXTS = {
     f"must be at most {MAX_REPLY_LINE_LENGTH} characters":
         lazy_gettext("must be at most %(n)s characters", n=MAX_REPLY_LINE_LENGTH),
     "must not contain { or }": lazy_gettext("must not contain { or }"),
-    "contains control characters": lazy_gettext("contains control characters"),
-    "must be a single line": lazy_gettext("must be a single line"),
+    CONTROL_CHARACTERS: lazy_gettext("contains control characters"),
+    LINE_BREAK: lazy_gettext("must be a single line"),
+    NOT_TEXT: lazy_gettext("contains an unpaired surrogate or a noncharacter: not Unicode text"),
 }
 
 
