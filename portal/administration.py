@@ -7,6 +7,7 @@ back as `Invalid` (a list of field, message pairs) or `Conflict`.
 from datetime import date
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 
 from . import planning
@@ -19,6 +20,7 @@ from .models import ApiToken, Licence, Patient, Practice, PracticeApiKey, Practi
 from .practices import licence_active, own_settings
 
 SMS_NEEDS_LICENCE = "SMS can be switched on only while the practice holds an active licence"
+REPLIES_NEED_NUMBER = "replies can be switched on only once the vendor has set up a reply number (MESSAGEBIRD_REPLY_NUMBER)"
 
 
 class Invalid(Exception):
@@ -96,6 +98,9 @@ def change_settings(principal: Principal, holder: Practice | PracticeGroup, chan
     if changes.get("sms_enabled") and isinstance(holder, Practice) and not holder.sms_enabled \
             and not licence_active(holder):
         errors.append({"field": "sms_enabled", "message": SMS_NEEDS_LICENCE})
+    # Without the vendor's number a patient's answer could not reach us (CONTRACT: replies cannot be switched on).
+    if changes.get("replies_enabled") is True and not current_app.config["MESSAGEBIRD_REPLY_NUMBER"]:
+        errors.append({"field": "replies_enabled", "message": REPLIES_NEED_NUMBER})
     if errors:
         raise Invalid(errors, "Some settings are invalid: " + ", ".join(e["field"] for e in errors) + ".")
     changes = dict(changes)

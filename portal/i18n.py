@@ -20,6 +20,8 @@ def select_locale() -> str:
 
 # English sentences of the domain code (plain Python, no Flask), in the user's language.
 _DOMAIN_TEXTS = {
+    "replies can be switched on only once the vendor has set up a reply number (MESSAGEBIRD_REPLY_NUMBER)":
+        lazy_gettext("replies can be switched on only once the vendor has set up a reply number (MESSAGEBIRD_REPLY_NUMBER)"),
     "no mobile number given": lazy_gettext("no mobile number given"),
     "contains a letter (for example O instead of 0)": lazy_gettext("contains a letter (for example O instead of 0)"),
     "contains characters other than digits, spaces and + - / ( ) .":

@@ -48,8 +48,12 @@ def test_settings_inherit_from_group_and_say_where_they_come_from(vendor):
     assert vendor.get("/practices/am-markt/settings").json["settings"]["send_time"]["source"] == "group"
 
 
-def test_notice_and_reply_settings_inherit_and_are_checked(vendor):
+def test_notice_and_reply_settings_inherit_and_are_checked(vendor, app, monkeypatch):
     create_practice(vendor)
+    refused = vendor.patch("/groups/nord/settings", json={"replies_enabled": True})
+    assert refused.status_code == 422 and refused.json["errors"][0]["field"] == "replies_enabled"
+    assert "MESSAGEBIRD_REPLY_NUMBER" in refused.json["errors"][0]["message"]
+    monkeypatch.setitem(app.config, "MESSAGEBIRD_REPLY_NUMBER", "+4915799912345")
     settings = vendor.get("/practices/am-markt/settings").json["settings"]
     assert settings["change_notices"] == {"value": True, "source": "default", "own": None}
     assert settings["replies_enabled"]["value"] is False

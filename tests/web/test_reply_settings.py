@@ -87,6 +87,15 @@ def test_replies_switched_on_in_the_dialog_are_kept_with_their_line(as_user, ten
     assert 'id="reply-number-warning"' not in page
 
 
+def test_replies_cannot_be_switched_on_before_there_is_a_reply_number(as_user, tenants):
+    refused = as_user(tenants["admin"]).post("/settings/practices/nord-1", data=_all_inherited(
+        sms_enabled="y", replies_enabled="True", reply_line="Antworten Sie JA oder NEIN."))
+    assert refused.status_code == 422
+    assert "erst einschalten, wenn der Hersteller eine Antwortnummer eingerichtet hat" in refused.get_data(as_text=True)
+    db.session.refresh(tenants["practice"])
+    assert tenants["practice"].replies_enabled is None
+
+
 def test_the_dialog_warns_when_replies_are_on_without_a_reply_number(as_user, tenants):
     client = as_user(tenants["admin"])
     off = client.get("/settings/groups/home").get_data(as_text=True)
