@@ -10,7 +10,7 @@ from portal.models import AppointmentEvent, InboundMessage, Patient, Reminder, R
 from tests.hostile import DEEP_JSON, HOSTILE_TEXT, snapshot
 from tests.webhooks.test_status_reports import BASE, sign
 
-from .conftest import NUMBER, PATH, inbound
+from .conftest import PATH, inbound
 
 
 def replies():
@@ -158,7 +158,8 @@ def test_the_same_practice_twice_is_not_ambiguous_its_latest_reminder_is_answere
 
 def test_stop_withdraws_consent_at_every_practice_that_messaged_the_number(webhook, ctx, make, remind):
     physio, logo, other = make.licensed_practice(), make.licensed_practice(), make.licensed_practice()
-    first, second = remind(physio, hours_ago=3), remind(logo, hours_ago=1)
+    first = remind(physio, hours_ago=3)
+    remind(logo, hours_ago=1)
     stranger = make.patient(other, mobile="0170 12345678")  # same number, but this practice never messaged it
     later = make.appointment(first.appointment.patient, datetime.now(timezone.utc) + timedelta(days=5))
     planned = make.reminder(later, due_at=datetime.now(timezone.utc) + timedelta(days=4))
