@@ -28,7 +28,6 @@ from collections import namedtuple
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import Select, func, select, text, update
 
 from .domain import replies as rules
@@ -37,7 +36,7 @@ from .models import Appointment, InboundMessage, Patient, Practice, Reminder, Re
 from .planning import replan_patient
 from .practices import effective_values
 from .providers import InboundSms, OutgoingSms
-from .sending import state
+from .sending import setting, state
 
 FEED_LOCK = 1_117  # the advisory lock space of the reply feed: (FEED_LOCK, practice id)
 TimelineRow = namedtuple("TimelineRow", "id appointment_id practice_id")  # what state.events writes from
@@ -195,7 +194,7 @@ def begin_confirmation(reply_id: int) -> OutgoingSms | None:
 
 def reply_originator(practice: Practice) -> str:
     """Who the answer comes from: the reply number where there is one, else the practice's sender."""
-    return current_app.config.get("MESSAGEBIRD_REPLY_NUMBER") or effective_values(practice)["sender"]
+    return setting("MESSAGEBIRD_REPLY_NUMBER") or effective_values(practice)["sender"]
 
 
 def end_confirmation(reply_id: int, sms: OutgoingSms, message_id: str | None, error: str | None,

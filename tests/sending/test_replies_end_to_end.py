@@ -15,7 +15,7 @@ REPLY_NUMBER = "+4915700000000"
 def reminded(sending, make, api):
     """A reminder sent through the sandbox; (practice program, support, the patient's number in E.164)."""
     practice = make.licensed_practice(send_policy="hours_before", hours_before=24, quiet_start="00:00",
-                                      quiet_end="00:00", name="Physiotherapie am Markt")
+                                      quiet_end="00:00", name="Physiotherapie am Markt", sender="PraxisNord")
     program = api(make.practice_key(practice))
     mobile = f"0170 {random.randrange(10**6, 10**7)}"  # a number of this test's own (see sending.messages)
     program.put("/patients/p-1", json={"first_name": "Erika", "last_name": "Mustermann", "mobile": mobile,
@@ -72,3 +72,19 @@ def test_stop_twice_is_answered_by_one_confirmation_sms(sending, make, api, app,
     db.session.expire_all()
     withdrawn = db.session.scalars(db.select(Patient)).one()
     assert not withdrawn.sms_consent and withdrawn.consent_withdrawn_at is not None
+
+
+def test_a_stop_confirmation_whose_job_was_lost_is_sent_by_the_dispatcher(sending, make, api, redis_url):
+    import redis
+
+    _, _, number = reminded(sending, make, api)
+    patient_replies(sending, number, "STOP")
+    redis.Redis.from_url(redis_url).flushdb()  # the job is gone with Redis; the confirmation is still pending
+    sending.work()
+    assert not [item for item in sending.messages() if item["message"]["body"].startswith("Sie erhalten")]
+
+    sending.dispatch(datetime.now(timezone.utc) + timedelta(minutes=5))
+    sending.work()
+    confirmations = [item["message"] for item in sending.messages()
+                     if item["message"]["body"].startswith("Sie erhalten keine")]
+    assert len(confirmations) == 1 and confirmations[0]["originator"] == "PraxisNord"

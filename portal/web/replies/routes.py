@@ -1,6 +1,5 @@
 """`/replies/`: the replies of the practices the user may see, newest first, one practice or all."""
 from flask import Blueprint, render_template, request
-from sqlalchemy import select
 
 from ...access import get_practice_or_404, scoped
 from ...extensions import db
