@@ -185,7 +185,7 @@ def start_gunicorn(database_url: str, redis_url: str, args):
                MESSAGEBIRD_ACCESS_KEY="bench", MESSAGEBIRD_SIGNING_KEY=SIGNING_KEY, PUBLIC_BASE_URL=PUBLIC_BASE_URL)
     process = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "-w", str(args.workers), "-b",
                                 f"127.0.0.1:{args.port}", "bench.webhook_throughput:both()"], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               stdout=subprocess.DEVNULL, stderr=open(os.environ.get("BENCH_GUNICORN_LOG", os.devnull), "w"))
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:

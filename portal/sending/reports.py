@@ -2,8 +2,8 @@
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import (JSON, Boolean, Integer, String, Text, and_, bindparam, case, column, exists, func, insert,
-                        literal_column, or_, select, true, tuple_, update, values)
+from sqlalchemy import (JSON, Boolean, Integer, String, Text, and_, bindparam, case, exists, func, insert,
+                        literal, literal_column, or_, select, true, tuple_, union_all, update)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -89,17 +89,16 @@ def _postgresql_statement():
                .values(**_delivery_values(target.c.advances),
                        **state.by_report(P["message_id"], target.c.confirms, P["now"]))
                .cte("applied"))
-    # the timeline's events: a confirmation (if it confirms) first, then the report
-    kinds = (values(column("kind", String), column("confirmation", Boolean), name="kinds", literal_binds=True)
-             .data([(state.CONFIRMED, True), (DELIVERY_REPORT, False)]))
+    both = recorded.join(target, true())
     confirmed = state.confirmation(P["message_id"], target.c.body, P["confirmation_note"])
     timeline = insert(AppointmentEvent).from_select(
         ["appointment_id", "practice_id", "reminder_id", "at", "kind", "data"],
-        select(target.c.appointment_id, target.c.practice_id, target.c.id, P["now"], kinds.c.kind,
-               case((kinds.c.confirmation, _json_object(confirmed)), else_=P["delivery_event"]))
-        .select_from(recorded.join(target, true()).join(kinds, or_(target.c.confirms, ~kinds.c.confirmation)))
-        .order_by(kinds.c.confirmation.desc()),
-    ).cte("timeline")
+        union_all(  # in this order, as the timeline reads them
+            select(target.c.appointment_id, target.c.practice_id, target.c.id, P["now"], literal(state.CONFIRMED),
+                   _json_object(confirmed)).select_from(both).where(target.c.confirms),
+            select(target.c.appointment_id, target.c.practice_id, target.c.id, P["now"], literal(DELIVERY_REPORT),
+                   P["delivery_event"]).select_from(both),
+        )).cte("timeline")
     return (select(recorded.c.id, recorded.c.reminder_id).select_from(nonce.outerjoin(recorded, true()))
             .add_cte(applied, timeline))
 
