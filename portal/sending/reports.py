@@ -6,6 +6,7 @@ from sqlalchemy import (JSON, Boolean, Integer, String, Text, and_, bindparam, c
                         literal, literal_column, or_, select, true, tuple_, union_all, update)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.sql.util import ClauseAdapter
 
 from ..extensions import db
 from ..models import AppointmentEvent, DeliveryReport, Reminder, WebhookNonce
@@ -17,15 +18,17 @@ FINAL_RANK = 3
 DELIVERY_REPORT = "delivery_report"  # its timeline event
 
 # The statements below are built once, with these parameters, and run with a report's values
-# (`_parameters`): a storm of reports then costs no statement building. (Named apart from the
-# columns: SQLAlchemy keeps a column's name for its own parameter in INSERT and UPDATE.)
-P = {name: bindparam(f"p_{name}", type_=type_) for name, type_ in {
+# (`_parameters`): a storm of reports then costs no statement building. In the SQL they are
+# p0, p1, ...: apart from the columns (SQLAlchemy keeps a column's name for its own parameter
+# in INSERT and UPDATE), and short, so that psycopg keeps the report's statement parsed
+# (it caches statements up to 4,096 characters).
+P = {name: bindparam(f"p{number}", type_=type_) for number, (name, type_) in enumerate({
     "jti": String, "jti_expires_at": UTCDateTime, "now": UTCDateTime,
     "message_id": String, "reference": String, "recipient": String, "status": String, "status_at": UTCDateTime,
     "status_reason": String, "status_error_code": String, "details": JSON(none_as_null=True),
     "reminder_ref": Integer, "rank": Integer, "final": Boolean, "delivered": Boolean,
     "delivery_event": JSON, "confirmation_note": Text, "reminder_id": Integer,
-}.items()}
+}.items())}
 REPORT_COLUMNS = ("provider_message_id", "reference", "recipient", "status", "status_at", "status_reason",
                   "status_error_code", "details", "received_at")
 REPORT_VALUES = ("message_id", "reference", "recipient", "status", "status_at", "status_reason",
@@ -74,15 +77,19 @@ def _postgresql_statement():
     nonce = (pg_insert(WebhookNonce).values(jti=P["jti"], expires_at=P["jti_expires_at"])
              .on_conflict_do_nothing().returning(WebhookNonce.jti).cte("nonce"))
     confirms, attaches = and_(*state.CONFIRMABLE), and_(*state.ATTACHABLE)
-    target = (select(Reminder.id, Reminder.practice_id, Reminder.appointment_id, Reminder.body,
-                     confirms.label("confirms"), attaches.label("attaches"), _advances().label("advances"))
-              .where(Reminder.id == _candidate(), _belongs(confirms, attaches)).with_for_update().cte("target"))
+    row = Reminder.__table__.alias("r")  # a short name keeps the statement short (see P)
+    on_row = ClauseAdapter(row).traverse
+    confirms, attaches = on_row(confirms), on_row(attaches)
+    target = (select(row.c.id, row.c.practice_id, row.c.appointment_id, row.c.body, confirms.label("confirms"),
+                     attaches.label("attaches"), on_row(_advances()).label("advances"))
+              .where(row.c.id == _candidate(), on_row(_belongs(confirms, attaches))).with_for_update()
+              .cte("rem"))
     recorded = (pg_insert(DeliveryReport).from_select(
         [*REPORT_COLUMNS, "reminder_id", "practice_id"],
         select(*[P[name] for name in REPORT_VALUES], target.c.id, target.c.practice_id)
         .select_from(nonce.outerjoin(target, true())),
     ).on_conflict_do_nothing()  # uq_delivery_reports_report: the same report again
-        .returning(DeliveryReport.id, DeliveryReport.reminder_id).cte("recorded"))
+        .returning(DeliveryReport.id, DeliveryReport.reminder_id).cte("rep"))
     applied = (update(Reminder)
                .where(Reminder.id == target.c.id, or_(target.c.advances, target.c.confirms, target.c.attaches),
                       exists(select(recorded.c.id)))
