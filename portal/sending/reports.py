@@ -38,22 +38,23 @@ REPORT_VALUES = ("message_id", "reference", "recipient", "status", "status_at", 
 def record_report(report, jti: str, jti_expires_at: datetime, now: datetime) -> str:
     """Record a status report once, apply it and commit: "recorded", "duplicate", "orphan" or "replay".
 
-    Writes, in one transaction of a session that has not begun one: the
-    signature's `jti` (a second use is a "replay": nothing else is written);
-    the report, unless the same one (message, status, time) is recorded
-    already; on its reminder (by message ID, else by our reference while the
-    message ID is unknown to us, see `state.ATTACHABLE`) the delivery status,
-    forward only, and the message ID or the confirmation of an unknown outcome
-    (`state.by_report`); and the timeline events. Without a reminder it is
-    kept as an orphan (`adopt_orphans`).
+    Writes, in one transaction: the signature's `jti` (a second use is a
+    "replay": nothing else is written); the report, unless the same one
+    (message, status, time) is recorded already; on its reminder (by message
+    ID, else by our reference while the message ID is unknown to us, see
+    `state.ATTACHABLE`) the delivery status, forward only, and the message ID
+    or the confirmation of an unknown outcome (`state.by_report`); and the
+    timeline events. Without a reminder it is kept as an orphan
+    (`adopt_orphans`).
     """
     parameters = _parameters(report, jti, jti_expires_at, now)
-    if db.session.get_bind().dialect.name == "postgresql":
-        # one statement is its own transaction: no BEGIN and COMMIT round trips (unless the
-        # session has begun one already, as a test arranging data has)
-        autocommit = {} if db.session().in_transaction() else {"isolation_level": "AUTOCOMMIT"}
-        connection = db.session.connection(execution_options=autocommit)
-        outcome = _outcome(connection.execute(_postgresql_statement(), _bound(parameters)).first())
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    if postgresql and not db.session().in_transaction():
+        # one statement is its own transaction: no BEGIN and COMMIT round trips, nothing to commit
+        connection = db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        return _outcome(connection.execute(_postgresql_statement(), _bound(parameters)).first())
+    if postgresql:  # in a transaction begun before (a test arranging data)
+        outcome = _outcome(db.session.connection().execute(_postgresql_statement(), _bound(parameters)).first())
     else:
         outcome = _record_sqlite(parameters, now)
     if outcome == "replay":
