@@ -1,4 +1,5 @@
 """Delivery reports: recorded once, on the reminder they belong to, its delivery status from them."""
+import logging
 from datetime import datetime
 from functools import cache
 
@@ -12,6 +13,8 @@ from ..extensions import db
 from ..models import AppointmentEvent, DeliveryReport, Reminder, WebhookNonce
 from ..models.base import UTCDateTime
 from . import state
+
+log = logging.getLogger(__name__)
 
 DELIVERY_RANK = {"scheduled": 0, "buffered": 1, "sent": 2, "delivered": 3, "delivery_failed": 3, "expired": 3}
 FINAL_RANK = 3
@@ -52,9 +55,11 @@ def record_report(report, jti: str, jti_expires_at: datetime, now: datetime) -> 
     if postgresql and not db.session().in_transaction():
         # one statement is its own transaction: no BEGIN and COMMIT round trips, nothing to commit
         connection = db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        return _outcome(connection.execute(_postgresql_statement(), _bound(parameters)).first())
+        row = connection.execute(_postgresql_statement(), _bound(parameters)).first()
+        return _outcome(row, row is not None and row.confirms)
     if postgresql:  # in a transaction begun before (a test arranging data)
-        outcome = _outcome(db.session.connection().execute(_postgresql_statement(), _bound(parameters)).first())
+        row = db.session.connection().execute(_postgresql_statement(), _bound(parameters)).first()
+        outcome = _outcome(row, row is not None and row.confirms)
     else:
         outcome = _record_sqlite(parameters, now)
     if outcome == "replay":
@@ -107,7 +112,8 @@ def _postgresql_statement():
             select(target.c.appointment_id, target.c.practice_id, target.c.id, P["now"], literal(DELIVERY_REPORT),
                    P["delivery_event"]).select_from(both),
         )).cte("timeline")
-    return (select(recorded.c.id, recorded.c.reminder_id).select_from(nonce.outerjoin(recorded, true()))
+    return (select(recorded.c.id, recorded.c.reminder_id, target.c.confirms)
+            .select_from(nonce.outerjoin(recorded, true()).outerjoin(target, true()))
             .add_cte(applied, timeline))
 
 
@@ -129,7 +135,7 @@ def _record_sqlite(parameters: dict, now: datetime) -> str:
         confirmed = state.confirmation(parameters["message_id"], found.body, parameters["confirmation_note"])
         state.events(now, [*([(found, state.CONFIRMED, confirmed)] if found.confirms else []),
                            (found, DELIVERY_REPORT, parameters["delivery_event"])])
-    return _outcome(recorded)
+    return _outcome(recorded, found is not None and found.confirms)
 
 
 @cache
@@ -195,12 +201,16 @@ def _json_object(data: dict):
     return func.json_build_object(*[part for pair in pairs for part in pair], type_=JSON)
 
 
-def _outcome(recorded) -> str:
+def _outcome(recorded, confirms: bool) -> str:
     if recorded is None:
         return "replay"
     if recorded.id is None:
         return "duplicate"
-    return "orphan" if recorded.reminder_id is None else "recorded"
+    if recorded.reminder_id is None:
+        return "orphan"
+    if confirms:
+        log.info("reminder %s: unknown outcome resolved by a status report", recorded.reminder_id)
+    return "recorded"
 
 
 def record_delivery(reminder, report, now: datetime) -> None:
