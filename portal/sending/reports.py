@@ -71,7 +71,7 @@ def record_report(report, jti: str, jti_expires_at: datetime, now: datetime) -> 
 
 @cache
 def _postgresql_statement():
-    """One statement of data-modifying CTEs, so a report costs one round trip and a commit.
+    """One statement of data-modifying CTEs, so a report costs one round trip.
 
     Its parts share one snapshot; the reminder is therefore found, then locked
     (`target`, FOR UPDATE), and what the report changes is decided on the
@@ -82,10 +82,9 @@ def _postgresql_statement():
     """
     nonce = (pg_insert(WebhookNonce).values(jti=P["jti"], expires_at=P["jti_expires_at"])
              .on_conflict_do_nothing().returning(WebhookNonce.jti).cte("nonce"))
-    confirms, attaches = and_(*state.CONFIRMABLE), and_(*state.ATTACHABLE)
     row = Reminder.__table__.alias("r")  # a short name keeps the statement short (see P)
     on_row = ClauseAdapter(row).traverse
-    confirms, attaches = on_row(confirms), on_row(attaches)
+    confirms, attaches = on_row(and_(*state.CONFIRMABLE)), on_row(and_(*state.ATTACHABLE))
     target = (select(row.c.id, row.c.practice_id, row.c.appointment_id, row.c.body, confirms.label("confirms"),
                      attaches.label("attaches"), on_row(_advances()).label("advances"))
               .where(row.c.id == _candidate(), on_row(_belongs(confirms, attaches))).with_for_update()
