@@ -16,6 +16,7 @@ limiter, headers; no database), each from `--clients` threads, and prints
 the rates and the ratio of reports to the bare endpoint. Afterwards it
 counts rows: every report recorded once, a timeline event for each, and
 every reminder at its final status; it exits with 1 when they do not add up.
+`BENCH_GUNICORN_LOG=path` keeps gunicorn's output (its workers' log lines) in that file.
 """
 import argparse
 import hashlib
