@@ -10,10 +10,13 @@ with a bare Flask endpoint mounted beside it in the same server
 with a small JSON body). It signs three reports per message beforehand
 (buffered, sent, then delivered or failed: what the provider sends) so the
 clients spend nothing on signing, then sends the same number of requests to
-the bare endpoint, then the reports, then the bare endpoint again, each from
-`--clients` threads, and prints both rates and their ratio. Afterwards it
+the bare endpoint, then the reports, then the bare endpoint again and the
+product's own `GET /healthz` (its request hooks: logging, metrics, rate
+limiter, headers; no database), each from `--clients` threads, and prints
+the rates and the ratio of reports to the bare endpoint. Afterwards it
 counts rows: every report recorded once, a timeline event for each, and
-every reminder at its final status. Nothing is asserted but the counts.
+every reminder at its final status; it exits with 1 when they do not add up.
+`BENCH_GUNICORN_LOG=path` keeps gunicorn's output (its workers' log lines) in that file.
 """
 import argparse
 import hashlib
@@ -48,7 +51,7 @@ def main(argv=None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="webhook-bench-"))
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{workdir / 'bench.sqlite'}"
     redis_server, redis_url = start_redis(workdir)
-    server = None
+    server, counted = None, False
     try:
         app = make_app(database_url, redis_url)
         with app.app_context():
@@ -63,19 +66,21 @@ def main(argv=None) -> int:
         bare_before = send(args, bare)
         rate = send(args, [(f"{STATUS_PATH}?{query}", headers) for query, headers in reports])
         bare_after = send(args, bare)
+        healthz = send(args, [("/healthz", {}) for _ in reports])
         bare_rate = (bare_before + bare_after) / 2
-        print(f"bare Flask endpoint: {bare_before:.0f} requests/s before, {bare_after:.0f} after")
+        print(f"bare Flask endpoint: {bare_before:.0f} requests/s before, {bare_after:.0f} after; the product's "
+              f"GET /healthz (its request hooks, no database) {healthz:.0f} requests/s")
         print(f"status reports: {rate:.0f} reports/s; bare endpoint {bare_rate:.0f} requests/s; "
-              f"ratio {rate / bare_rate:.2f}")
+              f"ratio {rate / bare_rate:.2f} (to /healthz {rate / healthz:.2f})")
         with app.app_context():
-            count(args.messages, len(reports))
+            counted = count(args.messages, len(reports))
     finally:
         if server is not None:
             server.terminate()
             server.wait(timeout=30)
         if redis_server is not None:
             redis_server.shutdown()
-    return 0
+    return 0 if counted else 1
 
 
 def parse_args(argv):
@@ -127,11 +132,11 @@ def signed_reports(messages: int) -> list[tuple[str, dict]]:
     reports = []
     for second, status in enumerate(("buffered", "sent", None)):
         for n in range(messages):
-            params = {"id": f"m-{n}", "reference": "", "recipient": f"49170{n:07d}", "status": status or final_status(n),
+            params = {"id": f"m-{n}", "recipient": f"49170{n:07d}", "status": status or final_status(n),
                       "statusDatetime": (T0 + timedelta(seconds=second)).isoformat().replace("+00:00", "Z"),
                       "statusReason": "successfully delivered", "mccmnc": "26203", "ported": "0",
                       "price[amount]": "0.075", "price[currency]": "EUR"}
-            query = urlencode({key: value for key, value in params.items() if value})
+            query = urlencode(params)
             claims = {"iss": "MessageBird", "nbf": now - 1, "exp": now + 600, "jti": str(uuid.uuid4()),
                       "url_hash": hashlib.sha256(f"{PUBLIC_BASE_URL}{STATUS_PATH}?{query}".encode()).hexdigest()}
             reports.append((query, {"MessageBird-Signature-JWT": jwt.encode(claims, SIGNING_KEY, algorithm="HS256")}))
@@ -158,7 +163,7 @@ def send(args, requests: list[tuple[str, dict]]) -> float:
     return len(requests) / (time.perf_counter() - started)
 
 
-def count(messages: int, sent: int) -> None:
+def count(messages: int, sent: int) -> bool:
     from portal.extensions import db
     from portal.models import AppointmentEvent, DeliveryReport, Reminder
 
@@ -166,11 +171,13 @@ def count(messages: int, sent: int) -> None:
     distinct = db.session.scalar(select(func.count()).select_from(
         select(DeliveryReport.provider_message_id, DeliveryReport.status, DeliveryReport.status_at).distinct()
         .subquery()))
-    events = db.session.scalar(select(func.count(AppointmentEvent.id)).where(AppointmentEvent.kind == "delivery_report"))
+    events = db.session.scalar(select(func.count(AppointmentEvent.id))
+                               .where(AppointmentEvent.kind == "delivery_report"))
     finals = db.session.execute(select(Reminder.provider_message_id, Reminder.delivery_status)).all()
     wrong = sum(1 for message_id, status in finals if status != final_status(int(message_id.split("-")[1])))
     print(f"rows: {recorded} reports recorded of {sent} sent, {recorded - distinct} doubled, {events} timeline "
           f"events; {messages - wrong} of {messages} reminders at their final status")
+    return recorded == distinct == events == sent and not wrong
 
 
 def start_gunicorn(database_url: str, redis_url: str, args):
@@ -179,7 +186,7 @@ def start_gunicorn(database_url: str, redis_url: str, args):
                MESSAGEBIRD_ACCESS_KEY="bench", MESSAGEBIRD_SIGNING_KEY=SIGNING_KEY, PUBLIC_BASE_URL=PUBLIC_BASE_URL)
     process = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "-w", str(args.workers), "-b",
                                 f"127.0.0.1:{args.port}", "bench.webhook_throughput:both()"], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               stdout=subprocess.DEVNULL, stderr=open(os.environ.get("BENCH_GUNICORN_LOG", os.devnull), "w"))
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:

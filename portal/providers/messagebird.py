@@ -241,15 +241,18 @@ DELIVERY_STATUSES = {name: name for name in ("scheduled", "buffered", "sent", "d
 MAX_DETAILS = 2000  # characters of the extra fields as JSON
 
 
-def verify_report(signing_key: str | None, url: str, headers: Mapping, body: bytes) -> Signature:
-    """:raise ReportRefused: no signing key configured, no or invalid signature, expired, no jti."""
-    if not signing_key:
+def verify_report(validator: RequestValidator | None, url: str, headers: Mapping, body: bytes) -> Signature:
+    """:raise ReportRefused: no signing key configured, no or invalid signature, expired, no jti.
+
+    `validator`: the SDK's, made once for the signing key (None without one).
+    """
+    if validator is None:
         raise ReportRefused("no signing key configured: status reports are refused")
     token = headers.get(SIGNATURE_HEADER)
     if not token:
         raise ReportRefused(f"missing {SIGNATURE_HEADER} header")
     try:
-        claims = RequestValidator(signing_key).validate_signature(token, url, body)
+        claims = validator.validate_signature(token, url, body)
     except (ValidationError, KeyError) as exc:
         raise ReportRefused(f"invalid signature: {exc}") from exc
     jti = claims.get("jti")
@@ -379,7 +382,7 @@ class MessageBird:
 
     def __init__(self, endpoint: str, access_key: str, signing_key: str | None, timeout=DEFAULT_TIMEOUT):
         self.endpoint, self.access_key, self.timeout = endpoint, access_key, timeout
-        self.signing_key = signing_key
+        self.validator = RequestValidator(signing_key) if signing_key else None
         self._local = threading.local()
 
     @property
@@ -398,7 +401,7 @@ class MessageBird:
         ))
 
     def verify_report(self, url: str, headers: Mapping, body: bytes) -> Signature:
-        return verify_report(self.signing_key, url, headers, body)
+        return verify_report(self.validator, url, headers, body)
 
     def parse_report(self, fields: Mapping) -> StatusReport:
         return parse_report(fields)

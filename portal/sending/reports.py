@@ -1,31 +1,37 @@
 """Delivery reports: recorded once, on the reminder they belong to, its delivery status from them."""
+import logging
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import (JSON, Boolean, Integer, String, Text, and_, bindparam, case, cast, exists, func, insert,
+from sqlalchemy import (JSON, Boolean, Integer, String, Text, and_, bindparam, case, exists, func, insert,
                         literal, literal_column, or_, select, true, tuple_, union_all, update)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.sql.util import ClauseAdapter
 
 from ..extensions import db
 from ..models import AppointmentEvent, DeliveryReport, Reminder, WebhookNonce
 from ..models.base import UTCDateTime
 from . import state
 
+log = logging.getLogger(__name__)
+
 DELIVERY_RANK = {"scheduled": 0, "buffered": 1, "sent": 2, "delivered": 3, "delivery_failed": 3, "expired": 3}
 FINAL_RANK = 3
 DELIVERY_REPORT = "delivery_report"  # its timeline event
 
 # The statements below are built once, with these parameters, and run with a report's values
-# (`_parameters`): a storm of reports then costs no statement building. (Named apart from the
-# columns: SQLAlchemy keeps a column's name for its own parameter in INSERT and UPDATE.)
-P = {name: bindparam(f"p_{name}", type_=type_) for name, type_ in {
+# (`_parameters`): a storm of reports then costs no statement building. In the SQL they are
+# p0, p1, ...: apart from the columns (SQLAlchemy keeps a column's name for its own parameter
+# in INSERT and UPDATE), and short, so that psycopg keeps the report's statement parsed
+# (it caches statements up to 4,096 characters).
+P = {name: bindparam(f"p{number}", type_=type_) for number, (name, type_) in enumerate({
     "jti": String, "jti_expires_at": UTCDateTime, "now": UTCDateTime,
     "message_id": String, "reference": String, "recipient": String, "status": String, "status_at": UTCDateTime,
     "status_reason": String, "status_error_code": String, "details": JSON(none_as_null=True),
     "reminder_ref": Integer, "rank": Integer, "final": Boolean, "delivered": Boolean,
     "delivery_event": JSON, "confirmation_note": Text, "reminder_id": Integer,
-}.items()}
+}.items())}
 REPORT_COLUMNS = ("provider_message_id", "reference", "recipient", "status", "status_at", "status_reason",
                   "status_error_code", "details", "received_at")
 REPORT_VALUES = ("message_id", "reference", "recipient", "status", "status_at", "status_reason",
@@ -35,22 +41,25 @@ REPORT_VALUES = ("message_id", "reference", "recipient", "status", "status_at", 
 def record_report(report, jti: str, jti_expires_at: datetime, now: datetime) -> str:
     """Record a status report once, apply it and commit: "recorded", "duplicate", "orphan" or "replay".
 
-    Writes, in one transaction of a session that has not begun one: the
-    signature's `jti` (a second use is a "replay": nothing else is written);
-    the report, unless the same one (message, status, time) is recorded
-    already; on its reminder (by message ID, else by our reference while the
-    message ID is unknown to us, see `state.ATTACHABLE`) the delivery status,
-    forward only, and the message ID or the confirmation of an unknown outcome
-    (`state.by_report`); and the timeline events. Without a reminder it is
-    kept as an orphan (`adopt_orphans`).
+    Writes, in one transaction: the signature's `jti` (a second use is a
+    "replay": nothing else is written); the report, unless the same one
+    (message, status, time) is recorded already; on its reminder (by message
+    ID, else by our reference while the message ID is unknown to us, see
+    `state.ATTACHABLE`) the delivery status, forward only, and the message ID
+    or the confirmation of an unknown outcome (`state.by_report`); and the
+    timeline events. Without a reminder it is kept as an orphan
+    (`adopt_orphans`).
     """
     parameters = _parameters(report, jti, jti_expires_at, now)
-    if db.session.get_bind().dialect.name == "postgresql":
-        # one statement is its own transaction: no BEGIN and COMMIT round trips (unless the
-        # session has begun one already, as a test arranging data has)
-        autocommit = {} if db.session().in_transaction() else {"isolation_level": "AUTOCOMMIT"}
-        connection = db.session.connection(execution_options=autocommit)
-        outcome = _outcome(connection.execute(_postgresql_statement(), _bound(parameters)).first())
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    if postgresql and not db.session().in_transaction():
+        # one statement is its own transaction: no BEGIN and COMMIT round trips, nothing to commit
+        connection = db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        row = connection.execute(_postgresql_statement(), _bound(parameters)).first()
+        return _outcome(row, row is not None and row.confirms)
+    if postgresql:  # in a transaction begun before (a test arranging data)
+        row = db.session.connection().execute(_postgresql_statement(), _bound(parameters)).first()
+        outcome = _outcome(row, row is not None and row.confirms)
     else:
         outcome = _record_sqlite(parameters, now)
     if outcome == "replay":
@@ -62,7 +71,7 @@ def record_report(report, jti: str, jti_expires_at: datetime, now: datetime) -> 
 
 @cache
 def _postgresql_statement():
-    """One statement of data-modifying CTEs, so a report costs one round trip and a commit.
+    """One statement of data-modifying CTEs, so a report costs one round trip.
 
     Its parts share one snapshot; the reminder is therefore found, then locked
     (`target`, FOR UPDATE), and what the report changes is decided on the
@@ -73,17 +82,19 @@ def _postgresql_statement():
     """
     nonce = (pg_insert(WebhookNonce).values(jti=P["jti"], expires_at=P["jti_expires_at"])
              .on_conflict_do_nothing().returning(WebhookNonce.jti).cte("nonce"))
-    confirms, attaches = and_(*state.CONFIRMABLE), and_(*state.ATTACHABLE)
-    target = (select(Reminder.id, Reminder.practice_id, Reminder.appointment_id, Reminder.body,
-                     confirms.label("confirms"), attaches.label("attaches"), _advances().label("advances"))
-              .where(Reminder.id == _candidate(), _belongs(confirms, attaches), exists(select(nonce.c.jti)))
-              .with_for_update().cte("target"))
+    row = Reminder.__table__.alias("r")  # a short name keeps the statement short (see P)
+    on_row = ClauseAdapter(row).traverse
+    confirms, attaches = on_row(and_(*state.CONFIRMABLE)), on_row(and_(*state.ATTACHABLE))
+    target = (select(row.c.id, row.c.practice_id, row.c.appointment_id, row.c.body, confirms.label("confirms"),
+                     attaches.label("attaches"), on_row(_advances()).label("advances"))
+              .where(row.c.id == _candidate(), on_row(_belongs(confirms, attaches))).with_for_update()
+              .cte("rem"))
     recorded = (pg_insert(DeliveryReport).from_select(
         [*REPORT_COLUMNS, "reminder_id", "practice_id"],
         select(*[P[name] for name in REPORT_VALUES], target.c.id, target.c.practice_id)
         .select_from(nonce.outerjoin(target, true())),
-    ).on_conflict_do_nothing(constraint="uq_delivery_reports_report")
-        .returning(DeliveryReport.id, DeliveryReport.reminder_id).cte("recorded"))
+    ).on_conflict_do_nothing()  # uq_delivery_reports_report: the same report again
+        .returning(DeliveryReport.id, DeliveryReport.reminder_id).cte("rep"))
     applied = (update(Reminder)
                .where(Reminder.id == target.c.id, or_(target.c.advances, target.c.confirms, target.c.attaches),
                       exists(select(recorded.c.id)))
@@ -96,12 +107,12 @@ def _postgresql_statement():
         ["appointment_id", "practice_id", "reminder_id", "at", "kind", "data"],
         union_all(  # in this order, as the timeline reads them
             select(target.c.appointment_id, target.c.practice_id, target.c.id, P["now"], literal(state.CONFIRMED),
-                   _json_object(confirmed))
-            .select_from(both).where(target.c.confirms),
-            select(target.c.appointment_id, target.c.practice_id, target.c.id, P["now"],
-                   literal(DELIVERY_REPORT), P["delivery_event"]).select_from(both),
+                   _json_object(confirmed)).select_from(both).where(target.c.confirms),
+            select(target.c.appointment_id, target.c.practice_id, target.c.id, P["now"], literal(DELIVERY_REPORT),
+                   P["delivery_event"]).select_from(both),
         )).cte("timeline")
-    return (select(recorded.c.id, recorded.c.reminder_id).select_from(nonce.outerjoin(recorded, true()))
+    return (select(recorded.c.id, recorded.c.reminder_id, target.c.confirms)
+            .select_from(nonce.outerjoin(recorded, true()).outerjoin(target, true()))
             .add_cte(applied, timeline))
 
 
@@ -123,7 +134,7 @@ def _record_sqlite(parameters: dict, now: datetime) -> str:
         confirmed = state.confirmation(parameters["message_id"], found.body, parameters["confirmation_note"])
         state.events(now, [*([(found, state.CONFIRMED, confirmed)] if found.confirms else []),
                            (found, DELIVERY_REPORT, parameters["delivery_event"])])
-    return _outcome(recorded)
+    return _outcome(recorded, found is not None and found.confirms)
 
 
 @cache
@@ -189,12 +200,16 @@ def _json_object(data: dict):
     return func.json_build_object(*[part for pair in pairs for part in pair], type_=JSON)
 
 
-def _outcome(recorded) -> str:
+def _outcome(recorded, confirms: bool) -> str:
     if recorded is None:
         return "replay"
     if recorded.id is None:
         return "duplicate"
-    return "orphan" if recorded.reminder_id is None else "recorded"
+    if recorded.reminder_id is None:
+        return "orphan"
+    if confirms:
+        log.info("reminder %s: unknown outcome resolved by a status report", recorded.reminder_id)
+    return "recorded"
 
 
 def record_delivery(reminder, report, now: datetime) -> None:
