@@ -278,7 +278,8 @@ def _plan(run: _Run, appointment: Appointment, reminders: list[Reminder], practi
     if current is None:
         if outcome.status == "cancelled":
             return None  # nothing was ever planned for this start: nothing to cancel
-        current = Reminder(practice_id=appointment.practice_id, appointment=appointment, start_at=start)
+        current = Reminder(practice_id=appointment.practice_id, appointment=appointment, start_at=start,
+                           kind=notices.REMINDER)
         db.session.add(current)
         reminders.append(current)
     _apply(run, appointment, current, outcome)
