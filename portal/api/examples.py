@@ -30,8 +30,8 @@ PATIENT = {"id": "p-1001", "first_name": "Erika", "last_name": "Mustermann", "sa
 APPOINTMENT_IN = {"patient": "p-1001", "start": "2026-11-25T10:00:00+01:00", "duration_minutes": 30,
                   "therapist": "Herr Krause", "change_source": "dialog"}
 REMINDER = {"kind": "reminder", "status": "planned", "reason": None, "reason_text": None,
-            "start_at": "2026-11-25T09:00:00Z", "due_at": "2026-11-24T17:00:00Z", "submitted_at": None, "body": None, "recipient": None,
-            "delivery_status": None, "delivered_at": None}
+            "start_at": "2026-11-25T09:00:00Z", "due_at": "2026-11-24T17:00:00Z", "submitted_at": None, "body": None,
+            "recipient": None, "delivery_status": None, "delivered_at": None}
 APPOINTMENT = {"id": "t-5521", "patient": "p-1001", "start": "2026-11-25T10:00:00+01:00", "duration_minutes": 30,
                "therapist": "Herr Krause", "sms_reminder": True, "cancelled": False, "cancelled_at": None,
                "revision": 1, "created": True, "reminder": REMINDER, "warnings": []}
