@@ -46,3 +46,11 @@ def test_the_lookup_lists_the_notice_with_its_kind(tenants, sent_reminder, make,
     assert (notice["status"], notice["start_at"]) == ("planned", kinds["reminder"]["start_at"])
     assert "Änderungs-SMS (Termin abgesagt)" in found["conclusion"]
     assert any(event["reminder_id"] == notice["id"] and event["kind"] == "planned" for event in found["timeline"])
+
+
+def test_the_practice_reminders_list_names_the_notice(as_user, tenants, sent_reminder, make, api):
+    _cancelled(make, api, tenants, sent_reminder)
+
+    page = as_user(tenants["admin"]).get("/settings/practices/nord-1/reminders").get_data(as_text=True)
+
+    assert '<small data-kind="cancelled_notice">Änderungs-SMS: Termin abgesagt</small>' in page

@@ -52,7 +52,6 @@ def _appointment_page(appointment_id: int, revealed: bool):
         "support/appointment.html", item=item, revealed=revealed, composed=body_now, blocked=blocked,
         ahead=support.sending_ahead(item), verdicts=support.row_verdicts(item),
         sent=support.text_sent(item.reminders), summary=support.summary(item), event_line=support.event_line,
-        kind_text=support.kind_text,
         current=planning.current_reminder(item.appointment, item.reminders),
     )
 
