@@ -236,3 +236,19 @@ def test_consent_withdrawn_before_the_notice_went_out_stops_it(make, api, practi
 
     notice = _rows(appointment)[("moved_notice", berlin(2026, 11, 27, 15, 30))]
     assert (notice.status, notice.reason) == ("cancelled", "consent_withdrawn")
+
+
+def test_an_outcome_unknown_counts_as_sent_a_refused_reminder_does_not(make, api, practice, patient):
+    unknown = make.appointment(patient, START, external_id="a-1")
+    make.reminder(unknown, status="failed", reason="provider_error", provider_error_code="outcome_unknown",
+                  submit_started_at=NOW - timedelta(hours=1))
+    refused = make.appointment(patient, START, external_id="a-2")
+    make.reminder(refused, status="failed", reason="provider_error", provider_error_code="9",
+                  submit_started_at=NOW - timedelta(hours=1))
+    program = api(make.practice_key(practice))
+
+    _put(program, berlin(2026, 11, 27, 15, 30), external_id="a-1")
+    _put(program, berlin(2026, 11, 27, 15, 30), external_id="a-2")
+
+    assert ("moved_notice", berlin(2026, 11, 27, 15, 30)) in _rows(unknown)  # the patient may hold it
+    assert {kind for kind, _ in _rows(refused)} == {"reminder"}

@@ -96,6 +96,11 @@ def test_a_cancel_sends_the_cancelled_notice_with_the_old_time(sending, make, ap
     bodies = _bodies(sending)
     assert len(bodies) == 2
     assert bodies[1] == f"Ihr Termin am {_local(start):%d.%m.%Y um %H:%M} wurde abgesagt."
+    # its own timeline entries, with the text as submitted
+    notice, = [row for row in _rows() if row.kind == "cancelled_notice"]
+    events = sending.events(notice.id)
+    assert [kind for kind, _ in events][:3] == ["planned", "claimed", "submitted"]
+    assert dict(events)["submitted"]["text"] == bodies[1]
 
 
 def test_a_move_undone_before_the_notice_went_out_sends_nothing(sending, make, api):
