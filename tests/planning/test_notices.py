@@ -252,3 +252,31 @@ def test_an_outcome_unknown_counts_as_sent_a_refused_reminder_does_not(make, api
 
     assert ("moved_notice", berlin(2026, 11, 27, 15, 30)) in _rows(unknown)  # the patient may hold it
     assert {kind for kind, _ in _rows(refused)} == {"reminder"}
+
+
+def _sync(program, *operations):
+    response = program.post("/sync", json={"operations": list(operations)})
+    assert response.status_code == 200 and response.json["failed"] == 0, response.json
+    return response.json["results"]
+
+
+def _put_op(start, external_id="a-1", revision=None):
+    data = {"patient": "p-1", "start": start.isoformat(), **({"revision": revision} if revision else {})}
+    return {"op": "put_appointment", "id": external_id, "data": data}
+
+
+def test_a_sync_batch_moves_cancels_and_undoes_like_single_requests(make, api, practice, patient):
+    moved = _sent_reminder(make, patient, external_id="a-1")
+    undone = _sent_reminder(make, patient, external_id="a-2")
+    cancelled = _sent_reminder(make, patient, external_id="a-3")
+    program = api(make.practice_key(practice))
+    new = berlin(2026, 11, 27, 15, 30)
+
+    results = _sync(program, _put_op(new, "a-1"),
+                    _put_op(new, "a-2", revision=1), _put_op(START, "a-2", revision=2),
+                    {"op": "delete_appointment", "id": "a-3"})
+
+    assert results[0]["result"]["reminder"]["kind"] == "reminder"
+    assert _rows(moved)[("moved_notice", new)].status == "planned"
+    assert _rows(undone)[("moved_notice", new)].reason == "change_undone"
+    assert _rows(cancelled)[("cancelled_notice", START)].status == "planned"
