@@ -356,10 +356,7 @@ def notice_outcome(want: notices.Notice, facts: ReminderFacts, row: Reminder | N
 
 def _withdraw_notice(run: _Run, appointment: Appointment, row: Reminder, want: notices.Notice | None, last) -> None:
     """A notice that is no longer the one wanted: the change was undone, or another change replaced it."""
-    if want is None:
-        reason = notices.withdrawn_reason(last, run.now)
-    else:
-        reason = "appointment_cancelled" if want.kind == notices.CANCELLED else "appointment_moved"
+    reason = notices.unwanted_reason(want, last, run.now)
     outcome = Outcome(status_for(reason), reason, row.due_at)
     if row.status == "queued":
         _take_back(run, appointment, row, outcome)
@@ -383,13 +380,11 @@ def notice_check(row: Reminder, now: datetime) -> str | None:
     rows = db.session.scalars(select(Reminder).where(Reminder.appointment_id == appointment.id)).all()
     last = notices.told(rows)
     want = notices.wanted(last, appointment.start_at, appointment.cancelled_at is not None, now)
-    if want is None:
-        return notices.withdrawn_reason(last, now)
-    if (want.kind, want.start_at) != (row.kind, row.start_at):
-        return "appointment_cancelled" if want.kind == notices.CANCELLED else "appointment_moved"
+    if want is None or (want.kind, want.start_at) != (row.kind, row.start_at):
+        return notices.unwanted_reason(want, last, now)
     practice = practice_facts(appointment.practice, now)
     reason = notices.notice_skip_reason(facts_for(appointment, now, practice), practice.change_notices)
-    return reason or (notices.NOTICE_TOO_LATE if now > want.deadline - notices.LAST_MOMENT else None)
+    return reason or (notices.NOTICE_TOO_LATE if notices.too_late(want, now) else None)
 
 
 def _claimed_unsent(row: Reminder) -> bool:

@@ -280,3 +280,18 @@ def test_a_sync_batch_moves_cancels_and_undoes_like_single_requests(make, api, p
     assert _rows(moved)[("moved_notice", new)].status == "planned"
     assert _rows(undone)[("moved_notice", new)].reason == "change_undone"
     assert _rows(cancelled)[("cancelled_notice", START)].status == "planned"
+
+
+def test_the_send_time_check_asks_the_same_rules(make, api, practice, patient):
+    """A change that reaches the database without planning (a race) still stops the notice at send time."""
+    appointment = _sent_reminder(make, patient)
+    program = api(make.practice_key(practice))
+    program.delete("/appointments/a-1")
+    notice = _rows(appointment)[("cancelled_notice", START)]
+
+    appointment.cancelled_at = None
+    assert check_before_send(notice, NOW) == "change_undone"
+    appointment.cancelled_at = NOW
+    assert check_before_send(notice, START - timedelta(seconds=30)) == "notice_too_late"
+    appointment.patient.sms_consent = False
+    assert check_before_send(notice, NOW) == "consent_withdrawn"
