@@ -263,7 +263,9 @@ def _plan(run: _Run, appointment: Appointment, reminders: list[Reminder], practi
         elif _claimed_unsent(row):
             _take_back(run, appointment, row, moved)
     facts = facts_for(appointment, run.now, practice)
-    notice = _plan_notice(run, appointment, reminders, facts, practice)
+    _plan_notice(run, appointment, reminders, facts, practice)
+    # the moved notice for this start, planned now or sent before (then the patient has been told of it)
+    notice = next((row for row in reminders if row.kind == notices.MOVED and row.start_at == start), None)
     if current is not None and current.status in SENDER_OWNED:
         reason = skip_reason(facts)
         if reason is not None and _claimed_unsent(current):
@@ -308,7 +310,7 @@ def outcome_for(facts: ReminderFacts, current: Reminder | None, start: datetime,
 # --- change notices ---------------------------------------------------------------
 
 def _plan_notice(run: _Run, appointment: Appointment, reminders: list[Reminder], facts: ReminderFacts,
-                 practice: PracticeFacts) -> Reminder | None:
+                 practice: PracticeFacts) -> None:
     """Plan the change notice the appointment needs now, and take back the ones it no longer needs."""
     start = appointment.start_at.astimezone(timezone.utc)
     last = notices.told(reminders)
@@ -321,22 +323,21 @@ def _plan_notice(run: _Run, appointment: Appointment, reminders: list[Reminder],
         elif row.status in ("planned", "skipped") or _claimed_unsent(row):
             _withdraw_notice(run, appointment, row, want, last)
     if want is None:
-        return None
+        return
     if wanted_row is not None and wanted_row.status in SENDER_OWNED:
         reason = notices.notice_skip_reason(facts, practice.change_notices)
         if reason is not None and _claimed_unsent(wanted_row):
             _take_back(run, appointment, wanted_row, Outcome(status_for(reason), reason, wanted_row.due_at))
-        return wanted_row
+        return
     outcome = notice_outcome(want, facts, wanted_row, practice, run.now)
     if wanted_row is None:
         if outcome.status == "cancelled":
-            return None  # e.g. the patient was erased: nothing to plan, nothing to cancel
+            return  # e.g. the patient was erased: nothing to plan, nothing to cancel
         wanted_row = Reminder(practice_id=appointment.practice_id, appointment=appointment, start_at=want.start_at,
                               kind=want.kind)
         db.session.add(wanted_row)
         reminders.append(wanted_row)
     _apply(run, appointment, wanted_row, outcome)
-    return wanted_row
 
 
 def notice_outcome(want: notices.Notice, facts: ReminderFacts, row: Reminder | None, practice: PracticeFacts,

@@ -295,3 +295,20 @@ def test_the_send_time_check_asks_the_same_rules(make, api, practice, patient):
     assert check_before_send(notice, START - timedelta(seconds=30)) == "notice_too_late"
     appointment.patient.sms_consent = False
     assert check_before_send(notice, NOW) == "consent_withdrawn"
+
+
+def test_a_notice_that_was_the_reminder_stays_so_after_it_went_out(make, api, practice, patient):
+    from portal.planning import replan_practice
+
+    appointment = _sent_reminder(make, patient, start=berlin(2026, 11, 20, 16, 0))
+    program = api(make.practice_key(practice))
+    new = berlin(2026, 11, 20, 17, 30)
+    _put(program, new)
+    notice = _rows(appointment)[("moved_notice", new)]
+    notice.status, notice.submit_started_at, notice.submitted_at = "submitted", NOW, NOW
+    db.session.commit()
+
+    replan_practice(practice, NOW + timedelta(minutes=5))
+    db.session.commit()
+
+    assert set(_rows(appointment)) == {("reminder", berlin(2026, 11, 20, 16, 0)), ("moved_notice", new)}
