@@ -121,7 +121,7 @@ def test_a_notice_beyond_the_quota_is_skipped_and_counted_like_a_reminder(sendin
 
     practice = make.practice(**NO_QUIET, sms_enabled=True)
     make.licence(practice, monthly_quota=1)
-    program, start = _reminded(sending, make, api, practice=practice)
+    program, _ = _reminded(sending, make, api, practice=practice)
 
     program.delete("/appointments/a-1")
     sending.dispatch()
@@ -138,7 +138,7 @@ def test_a_notice_counts_against_the_quota(sending, make, api):
 
     practice = make.practice(**NO_QUIET, sms_enabled=True)
     make.licence(practice, monthly_quota=5)
-    program, start = _reminded(sending, make, api, practice=practice)
+    program, _ = _reminded(sending, make, api, practice=practice)
 
     program.delete("/appointments/a-1")
     sending.dispatch()
