@@ -4,14 +4,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from portal.domain.notices import (
-    Notice,
-    is_the_reminder,
-    notice_due,
-    told,
-    unwanted_reason,
-    wanted,
-)
+from portal.domain.notices import Notice, is_the_reminder, notice_due, told, unwanted_reason, wanted
 from portal.domain.schedule import policy_from_settings
 from portal.domain.settings import DEFAULTS
 
