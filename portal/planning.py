@@ -381,11 +381,22 @@ def notice_check(row: Reminder, now: datetime) -> str | None:
     rows = db.session.scalars(select(Reminder).where(Reminder.appointment_id == appointment.id)).all()
     last = notices.told(rows)
     want = notices.wanted(last, appointment.start_at, appointment.cancelled_at is not None, now)
+    if last is None and _stands_for_the_reminder(row, appointment, rows):
+        # the earlier SMS never went out after all (its retry was taken back), but this notice is the reminder
+        want = notices.Notice(row.kind, row.start_at, row.start_at)
     if want is None or (want.kind, want.start_at) != (row.kind, row.start_at):
         return notices.unwanted_reason(want, last, now)
     practice = practice_facts(appointment.practice, now)
     reason = notices.notice_skip_reason(facts_for(appointment, now, practice), practice.change_notices)
     return reason or (notices.NOTICE_TOO_LATE if notices.too_late(want, now) else None)
+
+
+def _stands_for_the_reminder(row: Reminder, appointment: Appointment, rows: list[Reminder]) -> bool:
+    """A moved notice for the current start that was planned as its reminder (no reminder row of its own)."""
+    still_on = appointment.cancelled_at is None and row.start_at == appointment.start_at
+    return row.kind == notices.MOVED and still_on and not any(
+        other.kind == notices.REMINDER and other.start_at == row.start_at and other.reason != notices.NOTICE_IS_REMINDER
+        for other in rows)
 
 
 def _claimed_unsent(row: Reminder) -> bool:

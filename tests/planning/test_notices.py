@@ -312,3 +312,24 @@ def test_a_notice_that_was_the_reminder_stays_so_after_it_went_out(make, api, pr
     db.session.commit()
 
     assert set(_rows(appointment)) == {("reminder", berlin(2026, 11, 20, 16, 0)), ("moved_notice", new)}
+
+
+def test_a_notice_that_is_the_reminder_goes_out_even_when_the_earlier_sms_never_did(make, api, practice, patient):
+    """The old reminder was in flight at the move, then its retry was taken back: the notice still reminds."""
+    from portal.sending import state
+
+    start = berlin(2026, 11, 20, 16, 0)
+    appointment = make.appointment(patient, start, external_id="a-1")
+    old = make.reminder(appointment, status="queued", claim_token="t", submit_started_at=NOW - timedelta(minutes=1))
+    program = api(make.practice_key(practice))
+    new = berlin(2026, 11, 20, 17, 30)
+    _put(program, new)  # the old one may still arrive: the notice is planned, and is the reminder for 17:30
+    notice = _rows(appointment)[("moved_notice", new)]
+    assert notice.status == "planned"
+
+    old.submit_started_at = None  # a transient failure gave the claim back ...
+    db.session.commit()
+    assert state.take_back(old, "cancelled", "appointment_moved", NOW)  # ... and its re-check took it back
+    db.session.commit()
+
+    assert check_before_send(notice, NOW) is None
