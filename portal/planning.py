@@ -263,7 +263,9 @@ def _plan(run: _Run, appointment: Appointment, reminders: list[Reminder], practi
         elif _claimed_unsent(row):
             _take_back(run, appointment, row, moved)
     facts = facts_for(appointment, run.now, practice)
-    notice = _plan_notice(run, appointment, reminders, facts, practice)
+    _plan_notice(run, appointment, reminders, facts, practice)
+    # the moved notice for this start, planned now or sent before (then the patient has been told of it)
+    notice = next((row for row in reminders if row.kind == notices.MOVED and row.start_at == start), None)
     if current is not None and current.status in SENDER_OWNED:
         reason = skip_reason(facts)
         if reason is not None and _claimed_unsent(current):
@@ -278,7 +280,8 @@ def _plan(run: _Run, appointment: Appointment, reminders: list[Reminder], practi
     if current is None:
         if outcome.status == "cancelled":
             return None  # nothing was ever planned for this start: nothing to cancel
-        current = Reminder(practice_id=appointment.practice_id, appointment=appointment, start_at=start)
+        current = Reminder(practice_id=appointment.practice_id, appointment=appointment, start_at=start,
+                           kind=notices.REMINDER)
         db.session.add(current)
         reminders.append(current)
     _apply(run, appointment, current, outcome)
@@ -307,7 +310,7 @@ def outcome_for(facts: ReminderFacts, current: Reminder | None, start: datetime,
 # --- change notices ---------------------------------------------------------------
 
 def _plan_notice(run: _Run, appointment: Appointment, reminders: list[Reminder], facts: ReminderFacts,
-                 practice: PracticeFacts) -> Reminder | None:
+                 practice: PracticeFacts) -> None:
     """Plan the change notice the appointment needs now, and take back the ones it no longer needs."""
     start = appointment.start_at.astimezone(timezone.utc)
     last = notices.told(reminders)
@@ -320,22 +323,21 @@ def _plan_notice(run: _Run, appointment: Appointment, reminders: list[Reminder],
         elif row.status in ("planned", "skipped") or _claimed_unsent(row):
             _withdraw_notice(run, appointment, row, want, last)
     if want is None:
-        return None
+        return
     if wanted_row is not None and wanted_row.status in SENDER_OWNED:
         reason = notices.notice_skip_reason(facts, practice.change_notices)
         if reason is not None and _claimed_unsent(wanted_row):
             _take_back(run, appointment, wanted_row, Outcome(status_for(reason), reason, wanted_row.due_at))
-        return wanted_row
+        return
     outcome = notice_outcome(want, facts, wanted_row, practice, run.now)
     if wanted_row is None:
         if outcome.status == "cancelled":
-            return None  # e.g. the patient was erased: nothing to plan, nothing to cancel
+            return  # e.g. the patient was erased: nothing to plan, nothing to cancel
         wanted_row = Reminder(practice_id=appointment.practice_id, appointment=appointment, start_at=want.start_at,
                               kind=want.kind)
         db.session.add(wanted_row)
         reminders.append(wanted_row)
     _apply(run, appointment, wanted_row, outcome)
-    return wanted_row
 
 
 def notice_outcome(want: notices.Notice, facts: ReminderFacts, row: Reminder | None, practice: PracticeFacts,
@@ -355,10 +357,7 @@ def notice_outcome(want: notices.Notice, facts: ReminderFacts, row: Reminder | N
 
 def _withdraw_notice(run: _Run, appointment: Appointment, row: Reminder, want: notices.Notice | None, last) -> None:
     """A notice that is no longer the one wanted: the change was undone, or another change replaced it."""
-    if want is None:
-        reason = notices.withdrawn_reason(last, run.now)
-    else:
-        reason = "appointment_cancelled" if want.kind == notices.CANCELLED else "appointment_moved"
+    reason = notices.unwanted_reason(want, last, run.now)
     outcome = Outcome(status_for(reason), reason, row.due_at)
     if row.status == "queued":
         _take_back(run, appointment, row, outcome)
@@ -382,13 +381,22 @@ def notice_check(row: Reminder, now: datetime) -> str | None:
     rows = db.session.scalars(select(Reminder).where(Reminder.appointment_id == appointment.id)).all()
     last = notices.told(rows)
     want = notices.wanted(last, appointment.start_at, appointment.cancelled_at is not None, now)
-    if want is None:
-        return notices.withdrawn_reason(last, now)
-    if (want.kind, want.start_at) != (row.kind, row.start_at):
-        return "appointment_cancelled" if want.kind == notices.CANCELLED else "appointment_moved"
+    if last is None and _stands_for_the_reminder(row, appointment, rows):
+        # the earlier SMS never went out after all (its retry was taken back), but this notice is the reminder
+        want = notices.Notice(row.kind, row.start_at, row.start_at)
+    if want is None or (want.kind, want.start_at) != (row.kind, row.start_at):
+        return notices.unwanted_reason(want, last, now)
     practice = practice_facts(appointment.practice, now)
     reason = notices.notice_skip_reason(facts_for(appointment, now, practice), practice.change_notices)
-    return reason or (notices.NOTICE_TOO_LATE if now > want.deadline - notices.LAST_MOMENT else None)
+    return reason or (notices.NOTICE_TOO_LATE if notices.too_late(want, now) else None)
+
+
+def _stands_for_the_reminder(row: Reminder, appointment: Appointment, rows: list[Reminder]) -> bool:
+    """A moved notice for the current start that was planned as its reminder (no reminder row of its own)."""
+    still_on = appointment.cancelled_at is None and row.start_at == appointment.start_at
+    return row.kind == notices.MOVED and still_on and not any(
+        other.kind == notices.REMINDER and other.start_at == row.start_at and other.reason != notices.NOTICE_IS_REMINDER
+        for other in rows)
 
 
 def _claimed_unsent(row: Reminder) -> bool:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from . import planning
 from .access import Principal, scoped
+from .domain import notices
 from .domain.phones import mask_phone, normalize_phone_query
 from .domain.provider_reasons import explain_delivery, explain_submission_error
 from .domain.reasons import reason_text, status_text
@@ -67,6 +68,11 @@ class Details:
     verdict: Verdict | None = None
     # The latest delivery report's reason and error code per reminder: the lists read the same (latest_reports).
     reports: dict[int, tuple[str | None, str | None]] = field(default_factory=dict)
+
+    @property
+    def kinds(self) -> dict[int, str]:
+        """What each row is (reminder or change notice), for the timeline's lines."""
+        return {row.id: row.kind for row in self.reminders}
 
 
 # --- search -----------------------------------------------------------------------------
@@ -259,8 +265,10 @@ def checklist(appointment: Appointment, reminders: list[Reminder], now: datetime
     mobile_detail = mask_phone(patient.mobile_e164) if mobile_ok else " ".join(
         filter(None, [reason_text(facts.mobile_problem, _locale()), domain_text(patient.mobile_problem_detail)]))
     seen = practice.last_seen_at
-    # A refused submission is no SMS sent (the verdict says so too).
-    sent = sum(1 for row in reminders if row.start_at == appointment.start_at and verdict_state(row) in WENT_OUT)
+    # A refused submission is no SMS sent (the verdict says so too); change notices are counted apart.
+    sent = sum(1 for row in reminders if row.start_at == appointment.start_at and verdict_state(row) in WENT_OUT
+               and row.kind == notices.REMINDER)
+    notices_sent = sum(1 for row in reminders if row.kind in notices.NOTICE_KINDS and verdict_state(row) in WENT_OUT)
     checks = [
         Check("licence", facts.licence_active, _("Licence active"), licence_detail),
         Check("sms_enabled", facts.sms_enabled, _("SMS switched on for the practice")),
@@ -274,6 +282,8 @@ def checklist(appointment: Appointment, reminders: list[Reminder], now: datetime
               _local(seen, practice) if seen else _("never")),
         Check("sent_count", sent <= 1, _("SMS sent for this start time"), str(sent)),
     ]
+    if any(row.kind in notices.NOTICE_KINDS for row in reminders):
+        checks.append(Check("notices_sent", None, _("Change notices sent"), str(notices_sent)))
     used, quota = quota_usage(practice, now) if licence and licence.monthly_quota is not None else (0, None)
     if quota is not None:
         checks.append(Check("quota", used < quota, _("Monthly quota"), f"{used} / {quota}"))
@@ -308,7 +318,7 @@ def text_now(appointment: Appointment, reminders: list[Reminder], now: datetime 
     if reminder is None:
         # Not stored: a stand-in so that the one composing rule can render it.
         reminder = Reminder(appointment=appointment, practice=appointment.practice, start_at=appointment.start_at,
-                            status="planned")
+                            status="planned", kind=notices.REMINDER)
     blocked = submission.check_before_send(reminder, now)
     if blocked == "consent_withdrawn" and appointment.patient.consent_withdrawn_at is None:
         blocked = "no_consent"  # never consented: there is nothing to withdraw
@@ -348,9 +358,10 @@ def summary(item: Details, now: datetime | None = None) -> str:
               + (f": {check.detail}" if check.detail else "") for check in item.checklist]
     lines += ["", _("Reminders:")]
     verdicts = row_verdicts(item)
-    lines += [f"  {_local(row.start_at, practice)}: {verdicts[row.id].conclusion}" for row in item.reminders] or ["  –"]
+    lines += [f"  {_local(row.start_at, practice)}{_kind_suffix(row.kind)}: {verdicts[row.id].conclusion}"
+              for row in item.reminders] or ["  –"]
     lines += ["", _("Timeline:")]
-    lines += [f"  {_local(event.at, practice)} {event_line(event)}" for event in item.timeline] or ["  –"]
+    lines += [f"  {_local(event.at, practice)} {event_line(event, item.kinds)}" for event in item.timeline] or ["  –"]
     return "\n".join(lines)
 
 
@@ -371,8 +382,27 @@ def _delivery_line(sent: Reminder | None, practice: Practice) -> str:
     return ", ".join(parts)
 
 
-def event_line(event: AppointmentEvent) -> str:
-    """One timeline entry in words (without its time)."""
+def kind_text(kind: str | None) -> str:
+    """Which SMS a row is, in the reader's language."""
+    return {"moved_notice": _("change notice: appointment moved"),
+            "cancelled_notice": _("change notice: appointment cancelled")}.get(kind or "", _("reminder"))
+
+
+def _kind_suffix(kind: str | None) -> str:
+    return f" ({kind_text(kind)})" if kind in notices.NOTICE_KINDS else ""
+
+
+def event_line(event: AppointmentEvent, kinds: dict[int, str] | None = None) -> str:
+    """One timeline entry in words (without its time); `kinds` names the change notices among the rows."""
+    kind = (kinds or {}).get(event.reminder_id)
+    if kind not in notices.NOTICE_KINDS:
+        return _event_words(event)
+    # planning's words for a notice: not "reminder planned"
+    words = {"planned": _("planned"), "skipped": _("not sent"), "reminder_cancelled": _("taken back")}
+    return f"{kind_text(kind)}: {_event_words(event, words.get(event.kind))}"
+
+
+def _event_words(event: AppointmentEvent, first: str | None = None) -> str:
     data, locale = event.data or {}, _locale()
     words = {
         "created": _("synced (created)"), "restored": _("synced again (restored)"), "moved": _("moved"),
@@ -387,7 +417,7 @@ def event_line(event: AppointmentEvent) -> str:
         "outcome_resent": _("the provider never got the SMS: sent again"),
         "reply": _("the patient replied"), "reply_answered": _("the opt-out was confirmed by SMS"),
     }
-    parts = [words.get(event.kind, event.kind)]
+    parts = [first or words.get(event.kind, event.kind)]
     if event.change_source:
         parts.append(_("via %(source)s", source=source_text(event.change_source)))
     if event.kind == "moved":

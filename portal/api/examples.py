@@ -30,9 +30,9 @@ PATIENT = {"id": "p-1001", "first_name": "Erika", "last_name": "Mustermann", "sa
            "warnings": []}
 APPOINTMENT_IN = {"patient": "p-1001", "start": "2026-11-25T10:00:00+01:00", "duration_minutes": 30,
                   "therapist": "Herr Krause", "change_source": "dialog"}
-REMINDER = {"status": "planned", "reason": None, "reason_text": None, "start_at": "2026-11-25T09:00:00Z",
-            "due_at": "2026-11-24T17:00:00Z", "submitted_at": None, "body": None, "recipient": None,
-            "delivery_status": None, "delivered_at": None}
+REMINDER = {"kind": "reminder", "status": "planned", "reason": None, "reason_text": None,
+            "start_at": "2026-11-25T09:00:00Z", "due_at": "2026-11-24T17:00:00Z", "submitted_at": None, "body": None,
+            "recipient": None, "delivery_status": None, "delivered_at": None}
 APPOINTMENT = {"id": "t-5521", "patient": "p-1001", "start": "2026-11-25T10:00:00+01:00", "duration_minutes": 30,
                "therapist": "Herr Krause", "sms_reminder": True, "cancelled": False, "cancelled_at": None,
                "revision": 1, "created": True, "reminder": REMINDER, "warnings": []}
@@ -43,8 +43,8 @@ LOOKUP_APPOINTMENT = {
     "duration_minutes": 30, "therapist": "Herr Krause", "sms_reminder": True, "cancelled_at": None,
     "patient": {"id": "p-1001", "first_name": "Erika", "last_name": "Mustermann", "mobile": "+49 170 ****678",
                 "mobile_problem": None, "sms_consent": True},
-    "reminders": [{"id": 911, "start_at": "2026-11-25T09:00:00Z", "status": "submitted", "reason": None,
-                   "due_at": "2026-11-24T17:00:00Z", "submitted_at": "2026-11-24T17:00:02Z",
+    "reminders": [{"id": 911, "kind": "reminder", "start_at": "2026-11-25T09:00:00Z", "status": "submitted",
+                   "reason": None, "due_at": "2026-11-24T17:00:00Z", "submitted_at": "2026-11-24T17:00:02Z",
                    "body": "Guten Tag Frau Mustermann, Ihr Termin bei Physiotherapie am Markt: Mittwoch, 25.11.2026, "
                            "10:00 Uhr. Absagen bitte unter 040 1234567.",
                    "recipient": "+49 170 ****678", "sender": "Praxis", "segments": 1,

@@ -13,7 +13,7 @@ from ..extensions import db
 from ..models import AppointmentEvent, Reminder
 from ..models.schedule import EVENT_KINDS
 from .core import Problem, current_principal, operation
-from .practice_schemas import ChangeSource, DeliveryStatus, MobileProblem, Reason, ReminderStatus
+from .practice_schemas import ChangeSource, DeliveryStatus, MobileProblem, Reason, ReminderKind, ReminderStatus
 from .schemas import Day, named_values, text
 
 Text = text(100, min_length=1)
@@ -54,6 +54,7 @@ class LookupEvent(BaseModel):
 
 class LookupReminder(BaseModel):
     id: int
+    kind: ReminderKind
     start_at: datetime
     status: ReminderStatus
     reason: Reason | None
@@ -95,7 +96,8 @@ class LookupAppointment(BaseModel):
     cancelled_at: datetime | None
     patient: LookupPatient
     reminders: list[LookupReminder]
-    timeline: list[LookupEvent]
+    timeline: list[LookupEvent] = Field(description="every event in order; an event's `reminder_id` names the row "
+                                                    "(reminder or change notice) it is about")
     checklist: list[LookupCheck]
     summary: str
 
@@ -170,7 +172,7 @@ def _appointment(item: support.Details, reveal: bool) -> LookupAppointment:
 
 def _reminder(row: Reminder, reveal: bool) -> LookupReminder:
     return LookupReminder(
-        id=row.id, start_at=row.start_at, status=row.status, reason=row.reason, due_at=row.due_at,
+        id=row.id, kind=row.kind, start_at=row.start_at, status=row.status, reason=row.reason, due_at=row.due_at,
         submitted_at=row.submitted_at, body=row.body, recipient=_phone(row.recipient, reveal), sender=row.sender,
         segments=row.segments, message_id=row.provider_message_id, error_code=row.provider_error_code,
         delivery_status=row.delivery_status, delivered_at=row.delivered_at,

@@ -78,9 +78,16 @@ def wanted(last, start_at: datetime, cancelled: bool, now: datetime) -> Notice |
     return None
 
 
-def withdrawn_reason(last, now: datetime) -> str:
-    """Why a pending notice that is no longer wanted is not sent."""
+def unwanted_reason(want: Notice | None, last, now: datetime) -> str:
+    """Why a pending notice other than the wanted one (`want`, or None) is not sent."""
+    if want is not None:  # another change replaced it
+        return "appointment_cancelled" if want.kind == CANCELLED else "appointment_moved"
     return NOTICE_TOO_LATE if last is not None and last.start_at <= now else CHANGE_UNDONE
+
+
+def too_late(notice: Notice, now: datetime) -> bool:
+    """Less than LAST_MOMENT before the earliest start the notice concerns."""
+    return now > notice.deadline - LAST_MOMENT
 
 
 def notice_skip_reason(facts: ReminderFacts, enabled: bool) -> str | None:
@@ -98,11 +105,10 @@ def notice_skip_reason(facts: ReminderFacts, enabled: bool) -> str | None:
 
 def notice_due(notice: Notice, policy: SendPolicy, now: datetime) -> DueTime:
     """At once, or when quiet hours end; too late from LAST_MOMENT before the earliest start concerned."""
-    latest = notice.deadline - LAST_MOMENT
-    if now > latest:
+    if too_late(notice, now):
         return DueTime(None, True, "too late: the appointment begins")
     due = after_quiet_hours(now, policy)
-    if due > latest:
+    if too_late(notice, due):
         return DueTime(None, True, "too late: quiet hours last until the appointment")
     return DueTime(due, False, "at once" if due == now else "when quiet hours end")
 

@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from ..domain.eligibility import skip_reason, status_for
 from ..domain import notices
+from ..domain.eligibility import skip_reason, status_for
 from ..domain.messages import outgoing, reminder_values, render, sms_info
 from ..domain.verdict import RETRIES_EXHAUSTED
 from ..extensions import db

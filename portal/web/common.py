@@ -19,7 +19,7 @@ from ..domain.reasons import reason_text, status_text
 from ..domain.verdict import verdict_text
 from ..extensions import db
 from ..models import LICENCE_STATUSES
-from ..support import licence_status_text
+from ..support import kind_text, licence_status_text
 from ..i18n import domain_text
 from ..practices import effective_settings
 
@@ -106,6 +106,7 @@ def register_filters(app) -> None:
         reason=lambda code: reason_text(code, locale_code()) if code else "",
         status=lambda code: status_text(code, locale_code()) if code else "",
         verdict=lambda code: verdict_text(code, locale_code()) if code else "",
+        sms_kind=kind_text,
         audit_sentence=lambda entry: audit_text.describe(entry.action, entry.object_key, locale_code()),
         audit_changes=lambda entry: audit_text.changes(entry.before, entry.after, locale_code()),
         domain=domain_text,

@@ -236,3 +236,100 @@ def test_consent_withdrawn_before_the_notice_went_out_stops_it(make, api, practi
 
     notice = _rows(appointment)[("moved_notice", berlin(2026, 11, 27, 15, 30))]
     assert (notice.status, notice.reason) == ("cancelled", "consent_withdrawn")
+
+
+def test_an_outcome_unknown_counts_as_sent_a_refused_reminder_does_not(make, api, practice, patient):
+    unknown = make.appointment(patient, START, external_id="a-1")
+    make.reminder(unknown, status="failed", reason="provider_error", provider_error_code="outcome_unknown",
+                  submit_started_at=NOW - timedelta(hours=1))
+    refused = make.appointment(patient, START, external_id="a-2")
+    make.reminder(refused, status="failed", reason="provider_error", provider_error_code="9",
+                  submit_started_at=NOW - timedelta(hours=1))
+    program = api(make.practice_key(practice))
+
+    _put(program, berlin(2026, 11, 27, 15, 30), external_id="a-1")
+    _put(program, berlin(2026, 11, 27, 15, 30), external_id="a-2")
+
+    assert ("moved_notice", berlin(2026, 11, 27, 15, 30)) in _rows(unknown)  # the patient may hold it
+    assert {kind for kind, _ in _rows(refused)} == {"reminder"}
+
+
+def _sync(program, *operations):
+    response = program.post("/sync", json={"operations": list(operations)})
+    assert response.status_code == 200 and response.json["failed"] == 0, response.json
+    return response.json["results"]
+
+
+def _put_op(start, external_id="a-1", revision=None):
+    data = {"patient": "p-1", "start": start.isoformat(), **({"revision": revision} if revision else {})}
+    return {"op": "put_appointment", "id": external_id, "data": data}
+
+
+def test_a_sync_batch_moves_cancels_and_undoes_like_single_requests(make, api, practice, patient):
+    moved = _sent_reminder(make, patient, external_id="a-1")
+    undone = _sent_reminder(make, patient, external_id="a-2")
+    cancelled = _sent_reminder(make, patient, external_id="a-3")
+    program = api(make.practice_key(practice))
+    new = berlin(2026, 11, 27, 15, 30)
+
+    results = _sync(program, _put_op(new, "a-1"),
+                    _put_op(new, "a-2", revision=1), _put_op(START, "a-2", revision=2),
+                    {"op": "delete_appointment", "id": "a-3"})
+
+    assert results[0]["result"]["reminder"]["kind"] == "reminder"
+    assert _rows(moved)[("moved_notice", new)].status == "planned"
+    assert _rows(undone)[("moved_notice", new)].reason == "change_undone"
+    assert _rows(cancelled)[("cancelled_notice", START)].status == "planned"
+
+
+def test_the_send_time_check_asks_the_same_rules(make, api, practice, patient):
+    """A change that reaches the database without planning (a race) still stops the notice at send time."""
+    appointment = _sent_reminder(make, patient)
+    program = api(make.practice_key(practice))
+    program.delete("/appointments/a-1")
+    notice = _rows(appointment)[("cancelled_notice", START)]
+
+    appointment.cancelled_at = None
+    assert check_before_send(notice, NOW) == "change_undone"
+    appointment.cancelled_at = NOW
+    assert check_before_send(notice, START - timedelta(seconds=30)) == "notice_too_late"
+    appointment.patient.sms_consent = False
+    assert check_before_send(notice, NOW) == "consent_withdrawn"
+
+
+def test_a_notice_that_was_the_reminder_stays_so_after_it_went_out(make, api, practice, patient):
+    from portal.planning import replan_practice
+
+    appointment = _sent_reminder(make, patient, start=berlin(2026, 11, 20, 16, 0))
+    program = api(make.practice_key(practice))
+    new = berlin(2026, 11, 20, 17, 30)
+    _put(program, new)
+    notice = _rows(appointment)[("moved_notice", new)]
+    notice.status, notice.submit_started_at, notice.submitted_at = "submitted", NOW, NOW
+    db.session.commit()
+
+    replan_practice(practice, NOW + timedelta(minutes=5))
+    db.session.commit()
+
+    assert set(_rows(appointment)) == {("reminder", berlin(2026, 11, 20, 16, 0)), ("moved_notice", new)}
+
+
+def test_a_notice_that_is_the_reminder_goes_out_even_when_the_earlier_sms_never_did(make, api, practice, patient):
+    """The old reminder was in flight at the move, then its retry was taken back: the notice still reminds."""
+    from portal.sending import state
+
+    start = berlin(2026, 11, 20, 16, 0)
+    appointment = make.appointment(patient, start, external_id="a-1")
+    old = make.reminder(appointment, status="queued", claim_token="t", submit_started_at=NOW - timedelta(minutes=1))
+    program = api(make.practice_key(practice))
+    new = berlin(2026, 11, 20, 17, 30)
+    _put(program, new)  # the old one may still arrive: the notice is planned, and is the reminder for 17:30
+    notice = _rows(appointment)[("moved_notice", new)]
+    assert notice.status == "planned"
+
+    old.submit_started_at = None  # a transient failure gave the claim back ...
+    db.session.commit()
+    assert state.take_back(old, "cancelled", "appointment_moved", NOW)  # ... and its re-check took it back
+    db.session.commit()
+
+    assert check_before_send(notice, NOW) is None

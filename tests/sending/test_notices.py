@@ -96,6 +96,11 @@ def test_a_cancel_sends_the_cancelled_notice_with_the_old_time(sending, make, ap
     bodies = _bodies(sending)
     assert len(bodies) == 2
     assert bodies[1] == f"Ihr Termin am {_local(start):%d.%m.%Y um %H:%M} wurde abgesagt."
+    # its own timeline entries, with the text as submitted
+    notice, = [row for row in _rows() if row.kind == "cancelled_notice"]
+    events = sending.events(notice.id)
+    assert [kind for kind, _ in events][:3] == ["planned", "claimed", "submitted"]
+    assert dict(events)["submitted"]["text"] == bodies[1]
 
 
 def test_a_move_undone_before_the_notice_went_out_sends_nothing(sending, make, api):
@@ -116,7 +121,7 @@ def test_a_notice_beyond_the_quota_is_skipped_and_counted_like_a_reminder(sendin
 
     practice = make.practice(**NO_QUIET, sms_enabled=True)
     make.licence(practice, monthly_quota=1)
-    program, start = _reminded(sending, make, api, practice=practice)
+    program, _ = _reminded(sending, make, api, practice=practice)
 
     program.delete("/appointments/a-1")
     sending.dispatch()
@@ -133,7 +138,7 @@ def test_a_notice_counts_against_the_quota(sending, make, api):
 
     practice = make.practice(**NO_QUIET, sms_enabled=True)
     make.licence(practice, monthly_quota=5)
-    program, start = _reminded(sending, make, api, practice=practice)
+    program, _ = _reminded(sending, make, api, practice=practice)
 
     program.delete("/appointments/a-1")
     sending.dispatch()

@@ -21,10 +21,11 @@ def test_a_cancellation_after_delivery_is_said_everywhere(api, make, tenants, se
     assert program.delete("/appointments/T-1001").status_code in (200, 204)
     [found] = _lookup(api, make, tenants, phone="0170 1234567")
     assert (found["verdict"], found["sent_before_change"]) == ("delivered", True)
-    assert found["conclusion"].endswith("zugestellt; der Termin wurde danach abgesagt.")
+    # ... and the patient is told by a change notice (see tests/web/test_notice_pages.py)
+    assert "zugestellt; der Termin wurde danach abgesagt; Änderungs-SMS (Termin abgesagt): " in found["conclusion"]
     assert found["summary"].splitlines()[0] == found["conclusion"]
     [english] = _lookup(api, make, tenants, language="en", phone="0170 1234567")
-    assert english["conclusion"].endswith("; the appointment was cancelled afterwards.")
+    assert "; the appointment was cancelled afterwards; change notice (appointment cancelled): " in english["conclusion"]
 
     client = as_user(tenants["support"])
     page = client.get(f"/support/appointments/{sent_reminder['appointment'].id}").get_data(as_text=True)
