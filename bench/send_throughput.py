@@ -329,6 +329,7 @@ def burst_run(args, workers: int, database_url: str, redis_url: str, workdir: Pa
         for process in processes:
             process.wait(timeout=120)
     bodies = sent_messages(min(args.ceiling_sample or args.reminders, args.reminders))
+    db.session.commit()  # the next run drops the tables
     clear_sandbox(endpoint)
     connections = workers * args.concurrency
     sdk_seconds = sdk_concurrent(bodies, endpoint, connections)
@@ -383,8 +384,10 @@ def wait_until_out(count: int, due: datetime) -> tuple[datetime, datetime]:
         if time.monotonic() - last_report > 15:
             print(f"  ... {done} of {count} out", flush=True)
             last_report = time.monotonic()
-    first_claim, last_out = db.session.execute(select(func.min(Reminder.claimed_at), func.max(Reminder.submitted_at))).one()
+    first_claim, last_claim, last_out = db.session.execute(select(
+        func.min(Reminder.claimed_at), func.max(Reminder.claimed_at), func.max(Reminder.submitted_at))).one()
     db.session.commit()
+    print(f"  the dispatcher claimed them all in {(_aware(last_claim) - _aware(first_claim)).total_seconds():.1f} s")
     return _aware(first_claim), _aware(last_out)
 
 

@@ -125,3 +125,8 @@ def is_the_reminder(start_at: datetime, notice_due_at: datetime, policy: SendPol
 def template(kind: str, settings: Mapping[str, object]) -> str:
     """The effective text of this kind of SMS."""
     return str(settings[TEMPLATE_SETTING[kind or REMINDER]])
+
+
+def takes_reply_line(kind: str) -> bool:
+    """Whether this kind of SMS ends with the reply line: a cancelled appointment leaves nothing to answer."""
+    return kind != CANCELLED

@@ -38,7 +38,7 @@ import logging
 from datetime import datetime
 from types import SimpleNamespace
 
-from sqlalchemy import and_, case, column, insert, or_, select, update, values
+from sqlalchemy import ARRAY, and_, bindparam, case, column, func, insert, or_, select, update
 
 from ..domain.phones import mask_phone
 from ..domain.verdict import OUTCOME_UNKNOWN
@@ -52,6 +52,8 @@ ANY_CLAIM = object()  # planning may take back a reminder whoever claimed it
 NOT_BEGUN = (Reminder.status == "queued", Reminder.submit_started_at.is_(None))
 IN_FLIGHT = (Reminder.status == "queued", Reminder.submit_started_at.is_not(None), Reminder.submitted_at.is_(None))
 UNKNOWN = (Reminder.status == "failed", Reminder.provider_error_code == OUTCOME_UNKNOWN)
+SUBMISSION = (Reminder.id, Reminder.appointment_id, Reminder.practice_id, Reminder.body, Reminder.recipient,
+              Reminder.sender, Reminder.encoding, Reminder.segments, Reminder.provider_message_id)
 
 
 # --- the dispatcher -----------------------------------------------------------------
@@ -121,14 +123,13 @@ def submitted_many(accepted, token: str, now: datetime) -> list:
     stored that the caller still owned; one confirmed meanwhile is not written again.
     """
     rows = [{"id": reminder_id, "provider_message_id": message_id} for reminder_id, message_id in accepted]
-    done = _set_many(token, rows, lambda row: [
+    stored = _set_many(token, rows, lambda row: [
         or_(Reminder.status == "queued", and_(*UNKNOWN)),
         or_(Reminder.provider_message_id.is_(None), Reminder.provider_message_id == row.provider_message_id),
     ], lambda row: {
         "status": "submitted", "reason": None, "submitted_at": now, "provider_message_id": row.provider_message_id,
         "provider_error_code": None, "provider_error_text": None, "next_attempt_at": None,
-    })
-    stored = _submissions(done)
+    }, returning=SUBMISSION)
     events(now, [(row, "submitted", {
         "text": row.body, "recipient": _masked(row.recipient), "sender": row.sender,
         "encoding": row.encoding, "segments": row.segments, "message_id": row.provider_message_id,
@@ -271,44 +272,40 @@ def _set(reminder_id: int, token, conditions: list, **values) -> bool:
     return result.rowcount == 1
 
 
-def _set_many(token: str, rows: list[dict], conditions, assignments) -> set[int]:
+def _set_many(token: str, rows: list[dict], conditions, assignments, returning=None):
     """Conditional UPDATEs of many reminders claimed with `token`, each with values of its own.
 
     `rows` are dicts with "id" and the reminder columns the values come from;
     `conditions(row)` and `assignments(row)` see them as attributes. PostgreSQL
-    takes them in one `UPDATE ... FROM (VALUES ...) RETURNING id`; other
-    databases one conditional UPDATE per row (SQLite runs in-process, and a
-    writer has the database to itself). Returns the IDs that applied.
+    takes them in one `UPDATE ... FROM unnest(arrays) RETURNING id` (one
+    array per column: the statement is the same for any batch, so it is
+    compiled once); other databases one conditional UPDATE per row (SQLite
+    runs in-process, and a writer has the database to itself). Returns the
+    IDs that applied, or with `returning` (columns) those columns of them.
     """
     if not rows:
-        return set()
+        return set() if returning is None else []
     if db.session.get_bind().dialect.name != "postgresql":
-        return {row["id"] for row in rows
+        done = {row["id"] for row in rows
                 if _set(row["id"], token, list(conditions(SimpleNamespace(**row))),
                         **assignments(SimpleNamespace(**row)))}
-    names = list(rows[0])
-    batch = values(*[column(name, Reminder.__table__.c[name].type) for name in names], name="batch").data(
-        [tuple(row[name] for name in names) for row in rows])
-    done = db.session.scalars(
+        if returning is None or not done:
+            return done if returning is None else []
+        return db.session.execute(select(*returning).where(Reminder.id.in_(done)).order_by(Reminder.id)).all()
+    types = {name: Reminder.__table__.c[name].type for name in rows[0]}
+    batch = func.unnest(*[
+        bindparam(f"batch_{name}", [row[name] for row in rows], type_=ARRAY(kind)) for name, kind in types.items()
+    ]).table_valued(*[column(name, kind) for name, kind in types.items()]).render_derived(name="batch")
+    done = db.session.execute(
         update(Reminder).where(Reminder.id == batch.c.id, Reminder.claim_token == token, *conditions(batch.c))
-        .values(updated_at=utcnow(), **assignments(batch.c)).returning(Reminder.id)
+        .values(updated_at=utcnow(), **assignments(batch.c)).returning(*(returning or [Reminder.id]))
         .execution_options(synchronize_session=False)
     )
-    return set(done)
+    return {row.id for row in done} if returning is None else done.all()
 
 
 def _submission(reminder_id: int):
-    return _submissions([reminder_id])[0]
-
-
-def _submissions(reminder_ids) -> list:
-    if not reminder_ids:
-        return []
-    return db.session.execute(
-        select(Reminder.id, Reminder.appointment_id, Reminder.practice_id, Reminder.body, Reminder.recipient,
-               Reminder.sender, Reminder.encoding, Reminder.segments, Reminder.provider_message_id)
-        .where(Reminder.id.in_(reminder_ids)).order_by(Reminder.id)
-    ).all()
+    return db.session.execute(select(*SUBMISSION).where(Reminder.id == reminder_id)).one()
 
 
 def _unknown_values(error: str) -> dict:

@@ -98,8 +98,7 @@ def compose(reminder: Reminder, now: datetime) -> Composed:
     )
     sent_as = outgoing(settings, setting("MESSAGEBIRD_REPLY_NUMBER"))
     text = render(notices.template(reminder.kind, settings), values)
-    # A cancelled appointment leaves nothing to confirm or call off: no reply line under its notice.
-    body = text if reminder.kind == notices.CANCELLED else sent_as.text(text)
+    body = sent_as.text(text) if notices.takes_reply_line(reminder.kind) else text
     info = sms_info(body)
     return Composed(body=body, recipient=patient.mobile_e164, sender=sent_as.sender,
                     encoding=info.encoding, segments=info.segments)

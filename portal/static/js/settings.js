@@ -67,7 +67,8 @@
       text: byId(prefix + "-text"), info: byId(prefix + "-info"), error: byId(prefix + "-error"),
       status: byId(prefix + "-status"), sender: byId(prefix + "-sender")
     };
-    var isReminder = editor.id === "template";
+    // As domain.notices.takes_reply_line: every text but the cancellation notice ends with the reply line.
+    var answerable = editor.id !== "cancelled_template";
     var timer = null;
     var latest = 0;
     // The preview's error belongs to the text field, as the errors of the server do.
@@ -75,7 +76,7 @@
 
     function body() {
       var sent = { template: valueOf(editor) };
-      if (isReminder) {
+      if (answerable) {
         sent.sender = valueOf(replies.sender);
         sent.replies_enabled = valueOf(replies.replies_enabled) === "True";
         sent.reply_line = valueOf(replies.reply_line);
@@ -104,7 +105,7 @@
         out.error.hidden = !data.error;
         out.error.textContent = data.error || "";
         editor.setAttribute("aria-invalid", data.error ? "true" : "false");
-        if (isReminder) { showReplies(data); }
+        if (answerable) { showReplies(data); }
         announce(data.error || data.reply_line_error || data.encoding + " · " + data.segments + " SMS");
       });
     }
@@ -124,7 +125,7 @@
     }
 
     editor.addEventListener("input", schedule);
-    if (isReminder) {
+    if (answerable) {
       Object.keys(replies).forEach(function (name) {
         if (replies[name]) { replies[name].addEventListener(name === "replies_enabled" ? "change" : "input", schedule); }
       });
