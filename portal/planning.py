@@ -48,7 +48,7 @@ class PracticeFacts:
     licence_active: bool
     sms_enabled: bool
     policy: SendPolicy
-    change_notices: bool = True
+    change_notice: bool = True
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,7 @@ def practice_facts(practice: Practice, now: datetime) -> PracticeFacts:
     """Licence, SMS switch and send policy of a practice at `now`."""
     settings = effective_values(practice)
     return PracticeFacts(licence_active=licence_active(practice, now), sms_enabled=practice.sms_enabled,
-                         policy=policy_from_settings(settings), change_notices=bool(settings["change_notices"]))
+                         policy=policy_from_settings(settings), change_notice=bool(settings["change_notice"]))
 
 
 def facts_for(appointment: Appointment, now: datetime, practice: PracticeFacts | None = None) -> ReminderFacts:
@@ -325,7 +325,7 @@ def _plan_notice(run: _Run, appointment: Appointment, reminders: list[Reminder],
     if want is None:
         return
     if wanted_row is not None and wanted_row.status in SENDER_OWNED:
-        reason = notices.notice_skip_reason(facts, practice.change_notices)
+        reason = notices.notice_skip_reason(facts, practice.change_notice)
         if reason is not None and _claimed_unsent(wanted_row):
             _take_back(run, appointment, wanted_row, Outcome(status_for(reason), reason, wanted_row.due_at))
         return
@@ -343,7 +343,7 @@ def _plan_notice(run: _Run, appointment: Appointment, reminders: list[Reminder],
 def notice_outcome(want: notices.Notice, facts: ReminderFacts, row: Reminder | None, practice: PracticeFacts,
                    now: datetime) -> Outcome:
     """What the wanted notice's row should be: the reminder's checks and the switch, then its due time."""
-    reason = notices.notice_skip_reason(facts, practice.change_notices)
+    reason = notices.notice_skip_reason(facts, practice.change_notice)
     if reason is not None:
         status = status_for(reason)
         return Outcome(status, reason, row.due_at if row is not None and status == "cancelled" else None)
@@ -387,7 +387,7 @@ def notice_check(row: Reminder, now: datetime) -> str | None:
     if want is None or (want.kind, want.start_at) != (row.kind, row.start_at):
         return notices.unwanted_reason(want, last, now)
     practice = practice_facts(appointment.practice, now)
-    reason = notices.notice_skip_reason(facts_for(appointment, now, practice), practice.change_notices)
+    reason = notices.notice_skip_reason(facts_for(appointment, now, practice), practice.change_notice)
     return reason or (notices.NOTICE_TOO_LATE if notices.too_late(want, now) else None)
 
 

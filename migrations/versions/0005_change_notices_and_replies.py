@@ -20,9 +20,9 @@ TABLES = ('practice_groups', 'practices')
 def upgrade():
     for table in TABLES:
         with op.batch_alter_table(table) as batch:
-            batch.add_column(sa.Column('change_notices', sa.Boolean(), nullable=True))
-            batch.add_column(sa.Column('moved_template', sa.Text(), nullable=True))
-            batch.add_column(sa.Column('cancelled_template', sa.Text(), nullable=True))
+            batch.add_column(sa.Column('change_notice', sa.Boolean(), nullable=True))
+            batch.add_column(sa.Column('change_template_moved', sa.Text(), nullable=True))
+            batch.add_column(sa.Column('change_template_cancelled', sa.Text(), nullable=True))
             batch.add_column(sa.Column('replies_enabled', sa.Boolean(), nullable=True))
             batch.add_column(sa.Column('reply_line', sa.String(length=160), nullable=True))
 
@@ -30,5 +30,5 @@ def upgrade():
 def downgrade():
     for table in TABLES:
         with op.batch_alter_table(table) as batch:
-            for column in ('reply_line', 'replies_enabled', 'cancelled_template', 'moved_template', 'change_notices'):
+            for column in ('reply_line', 'replies_enabled', 'change_template_cancelled', 'change_template_moved', 'change_notice'):
                 batch.drop_column(column)

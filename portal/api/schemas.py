@@ -175,9 +175,9 @@ class GroupSettingsIn(Strict):
     template: Template | None = None
     sender: Sender | None = None
     timezone: TimeZone | None = None
-    change_notices: bool | None = Field(None, description="send a notice when an appointment whose reminder went out is moved or cancelled")
-    moved_template: Template | None = None
-    cancelled_template: Template | None = None
+    change_notice: bool | None = Field(None, description="send a notice when an appointment whose reminder went out is moved or cancelled")
+    change_template_moved: Template | None = None
+    change_template_cancelled: Template | None = None
     replies_enabled: bool | None = Field(None, description="send from the reply number and end with the reply line")
     reply_line: ReplyLine | None = None
 

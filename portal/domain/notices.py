@@ -13,7 +13,7 @@ One set of rules, asked by planning, by the send-time check and by the verdict:
   A change made once the start the patient knows has begun wants none: the patient
   has missed or kept that appointment, and the next reminder tells the rest.
 - A wanted notice is checked like a reminder (`eligibility.skip_reason`, the
-  appointment's cancellation aside) and needs the practice's `change_notices` switch.
+  appointment's cancellation aside) and needs the practice's `change_notice` switch.
 - It is due at once, or when quiet hours end (`schedule.after_quiet_hours`); it is too
   late once the earliest start it concerns (for a move the old and the new one) is less
   than LAST_MOMENT ahead.
@@ -42,7 +42,7 @@ NOTICES_DISABLED = "notices_disabled"
 # The reminder for the new start is not planned apart: the moved notice is that reminder.
 NOTICE_IS_REMINDER = "notice_is_reminder"
 _NEVER = datetime.min.replace(tzinfo=timezone.utc)
-TEMPLATE_SETTING = {REMINDER: "template", MOVED: "moved_template", CANCELLED: "cancelled_template"}
+TEMPLATE_SETTING = {REMINDER: "template", MOVED: "change_template_moved", CANCELLED: "change_template_cancelled"}
 
 
 @dataclass(frozen=True)

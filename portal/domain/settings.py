@@ -33,14 +33,16 @@ DEFAULTS: dict[str, Any] = {
     "sender": "Praxis",
     "timezone": "Europe/Berlin",
     # A notice when an appointment whose reminder already went out is moved or cancelled.
-    "change_notices": True,
-    "moved_template": DEFAULT_MOVED_TEMPLATE,
-    "cancelled_template": DEFAULT_CANCELLED_TEMPLATE,
+    "change_notice": True,
+    "change_template_moved": DEFAULT_MOVED_TEMPLATE,
+    "change_template_cancelled": DEFAULT_CANCELLED_TEMPLATE,
     # Reminders sent from the vendor's reply number, ending with the reply line.
     "replies_enabled": False,
     "reply_line": DEFAULT_REPLY_LINE,
 }
 INHERITED = tuple(DEFAULTS)
+# The texts the staff type: checked as templates, kept with their spaces and line breaks.
+TEXT_SETTINGS = ("template", "change_template_moved", "change_template_cancelled")
 
 
 @dataclass(frozen=True)
@@ -140,9 +142,9 @@ _CHECKS = {
     "template": _template,
     "sender": lambda value: sender_problem(value) if isinstance(value, str) else "must be text",
     "timezone": _timezone,
-    "change_notices": _switch,
-    "moved_template": _template,
-    "cancelled_template": _template,
+    "change_notice": _switch,
+    "change_template_moved": _template,
+    "change_template_cancelled": _template,
     "replies_enabled": _switch,
     "reply_line": _reply_line,
 }

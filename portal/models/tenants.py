@@ -22,9 +22,9 @@ class SettingsColumns:
     template: Mapped[str | None] = mapped_column(Text)
     sender: Mapped[str | None] = mapped_column(String(17))
     timezone: Mapped[str | None] = mapped_column(String(64))
-    change_notices: Mapped[bool | None]
-    moved_template: Mapped[str | None] = mapped_column(Text)
-    cancelled_template: Mapped[str | None] = mapped_column(Text)
+    change_notice: Mapped[bool | None]
+    change_template_moved: Mapped[str | None] = mapped_column(Text)
+    change_template_cancelled: Mapped[str | None] = mapped_column(Text)
     replies_enabled: Mapped[bool | None]
     reply_line: Mapped[str | None] = mapped_column(String(160))
 

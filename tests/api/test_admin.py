@@ -55,16 +55,16 @@ def test_notice_and_reply_settings_inherit_and_are_checked(vendor, app, monkeypa
     assert "MESSAGEBIRD_REPLY_NUMBER" in refused.json["errors"][0]["message"]
     monkeypatch.setitem(app.config, "MESSAGEBIRD_REPLY_NUMBER", "+4915799912345")
     settings = vendor.get("/practices/am-markt/settings").json["settings"]
-    assert settings["change_notices"] == {"value": True, "source": "default", "own": None}
+    assert settings["change_notice"] == {"value": True, "source": "default", "own": None}
     assert settings["replies_enabled"]["value"] is False
-    assert "JA" in settings["reply_line"]["value"] and "{uhrzeit}" in settings["moved_template"]["value"]
+    assert "JA" in settings["reply_line"]["value"] and "{uhrzeit}" in settings["change_template_moved"]["value"]
 
-    vendor.patch("/groups/nord/settings", json={"replies_enabled": True, "change_notices": False})
+    vendor.patch("/groups/nord/settings", json={"replies_enabled": True, "change_notice": False})
     settings = vendor.get("/practices/am-markt/settings").json["settings"]
-    assert (settings["replies_enabled"]["source"], settings["change_notices"]["value"]) == ("group", False)
+    assert (settings["replies_enabled"]["source"], settings["change_notice"]["value"]) == ("group", False)
 
-    for field, value in (("reply_line", "Antworten Sie {JA}"), ("cancelled_template", "Abgesagt: {zeit}"),
-                         ("change_notices", "yes")):
+    for field, value in (("reply_line", "Antworten Sie {JA}"), ("change_template_cancelled", "Abgesagt: {zeit}"),
+                         ("change_notice", "yes")):
         refused = vendor.patch("/practices/am-markt/settings", json={field: value})
         assert refused.status_code == 422 and refused.json["errors"][0]["field"] == field
     assert vendor.get("/practices/am-markt/settings").json["settings"]["reply_line"]["own"] is None

@@ -202,7 +202,7 @@ def test_a_notice_that_cannot_wait_for_the_morning_is_too_late(make, api, practi
 
 
 def test_with_the_notice_switch_off_no_notice_is_sent(make, api, practice, patient):
-    practice.change_notices = False
+    practice.change_notice = False
     db.session.commit()
     appointment = _sent_reminder(make, patient)
     program = api(make.practice_key(practice))
@@ -216,7 +216,7 @@ def test_with_the_notice_switch_off_no_notice_is_sent(make, api, practice, patie
 
 
 def test_the_group_switch_is_inherited(make, api, clock):
-    group = make.group(change_notices=False)
+    group = make.group(change_notice=False)
     practice = make.licensed_practice(group=group)
     patient = make.patient(practice, "p-1")
     appointment = _sent_reminder(make, patient)

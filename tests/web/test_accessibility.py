@@ -51,7 +51,7 @@ def test_settings_name_their_inherit_switch_and_describe_the_effective_value(as_
     assert "Wirksam:" in page[page.index('id="send_time-effective"'):][:200]
     # The previews are not big live regions: only each one's short status is read out.
     live = re.findall(r'<p id="([^"]+)" class="visually-hidden" aria-live="polite">', page)
-    assert live == ["preview-status", "moved_template-preview-status", "cancelled_template-preview-status"]
+    assert live == ["preview-status", "change_template_moved-preview-status", "change_template_cancelled-preview-status"]
     assert page.count("aria-live") == len(live)
 
 

@@ -66,12 +66,12 @@ def _all_inherited(**overrides) -> dict:
 
 def test_a_bad_notice_text_is_refused_naming_its_field(as_user, tenants):
     response = as_user(tenants["admin"]).post("/settings/practices/nord-1", data=_all_inherited(
-        sms_enabled="y", cancelled_template="Ihr Termin am {termin} entfällt."))
+        sms_enabled="y", change_template_cancelled="Ihr Termin am {termin} entfällt."))
     page = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "<a href=\"#cancelled_template\">Text bei Absage: Unbekannter Platzhalter „{termin}“" in page
+    assert "<a href=\"#change_template_cancelled\">Text bei Absage: Unbekannter Platzhalter „{termin}“" in page
     db.session.refresh(tenants["practice"])
-    assert tenants["practice"].cancelled_template is None
+    assert tenants["practice"].change_template_cancelled is None
 
 
 def test_replies_switched_on_in_the_dialog_are_kept_with_their_line(as_user, tenants, reply_number):

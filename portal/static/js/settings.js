@@ -68,7 +68,7 @@
       status: byId(prefix + "-status"), sender: byId(prefix + "-sender")
     };
     // As domain.notices.takes_reply_line: every text but the cancellation notice ends with the reply line.
-    var answerable = editor.id !== "cancelled_template";
+    var answerable = editor.id !== "change_template_cancelled";
     var timer = null;
     var latest = 0;
     // The preview's error belongs to the text field, as the errors of the server do.

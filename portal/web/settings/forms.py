@@ -3,7 +3,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
-from ...domain.settings import INHERITED, MAX_REPLY_LINE_LENGTH
+from ...domain.settings import INHERITED, MAX_REPLY_LINE_LENGTH, TEXT_SETTINGS
 from ...reminder_list import ReminderFilter
 from ..forms import PortalForm, SearchForm
 from ..common import choices
@@ -18,9 +18,9 @@ LABELS = {
     "sender": _l("Sender name"),
     "template": _l("Reminder text"),
     "timezone": _l("Time zone"),
-    "change_notices": _l("Send a notice when an appointment is moved or cancelled after its reminder"),
-    "moved_template": _l("Text for a moved appointment"),
-    "cancelled_template": _l("Text for a cancelled appointment"),
+    "change_notice": _l("Send a notice when an appointment is moved or cancelled after its reminder"),
+    "change_template_moved": _l("Text for a moved appointment"),
+    "change_template_cancelled": _l("Text for a cancelled appointment"),
     "replies_enabled": _l("Patients can answer (JA/NEIN/STOP)"),
     "reply_line": _l("Reply line at the end of the reminder"),
 }
@@ -45,9 +45,9 @@ class SettingsForm(PortalForm):
     sender = StringField(LABELS["sender"], validators=[Optional(), Length(max=17)])
     template = TextAreaField(LABELS["template"], validators=[Optional(), Length(max=1000)])
     timezone = StringField(LABELS["timezone"], validators=[Optional(), Length(max=64)])
-    change_notices = SelectField(LABELS["change_notices"], choices=SWITCH, coerce=switch_value, validate_choice=False)
-    moved_template = TextAreaField(LABELS["moved_template"], validators=[Optional(), Length(max=1000)])
-    cancelled_template = TextAreaField(LABELS["cancelled_template"], validators=[Optional(), Length(max=1000)])
+    change_notice = SelectField(LABELS["change_notice"], choices=SWITCH, coerce=switch_value, validate_choice=False)
+    change_template_moved = TextAreaField(LABELS["change_template_moved"], validators=[Optional(), Length(max=1000)])
+    change_template_cancelled = TextAreaField(LABELS["change_template_cancelled"], validators=[Optional(), Length(max=1000)])
     replies_enabled = SelectField(LABELS["replies_enabled"], choices=SWITCH, coerce=switch_value, validate_choice=False)
     reply_line = StringField(LABELS["reply_line"], validators=[Optional(), Length(max=MAX_REPLY_LINE_LENGTH)])
 
@@ -60,9 +60,9 @@ class SettingsForm(PortalForm):
     sender_inherit = BooleanField(_l("inherit"))
     template_inherit = BooleanField(_l("inherit"))
     timezone_inherit = BooleanField(_l("inherit"))
-    change_notices_inherit = BooleanField(_l("inherit"))
-    moved_template_inherit = BooleanField(_l("inherit"))
-    cancelled_template_inherit = BooleanField(_l("inherit"))
+    change_notice_inherit = BooleanField(_l("inherit"))
+    change_template_moved_inherit = BooleanField(_l("inherit"))
+    change_template_cancelled_inherit = BooleanField(_l("inherit"))
     replies_enabled_inherit = BooleanField(_l("inherit"))
     reply_line_inherit = BooleanField(_l("inherit"))
 
@@ -81,7 +81,7 @@ class SettingsForm(PortalForm):
                 continue
             value = getattr(self, name).data
             # Texts keep their spaces and line breaks as typed.
-            result[name] = value.strip() if isinstance(value, str) and not name.endswith("template") else value
+            result[name] = value.strip() if isinstance(value, str) and name not in TEXT_SETTINGS else value
         return result
 
     def validate(self, extra_validators=None) -> bool:

@@ -8,7 +8,7 @@ from ...access import get_group_or_404, get_practice_or_404, scoped
 from ...domain import messages
 from ...domain.inputs import text_problem
 from ...domain.reasons import status_text
-from ...domain.settings import effective, setting_problem
+from ...domain.settings import TEXT_SETTINGS, effective, setting_problem
 from ...i18n import domain_text
 from ...models import REMINDER_STATUSES, Practice, PracticeGroup, utcnow
 from ...practices import effective_settings, licence_active, own_settings
@@ -63,7 +63,7 @@ def _save(form: SettingsForm, holder) -> bool:
     """Store the dialog through the shared service; field errors go back onto the form."""
     changes = form.changes()
     problems = {name: template_problem(text) for name, text in changes.items()
-                if name.endswith("template") and text is not None}
+                if name in TEXT_SETTINGS and text is not None}
     for name, problem in problems.items():
         if problem:
             getattr(form, name).errors = [problem]
