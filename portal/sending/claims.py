@@ -21,7 +21,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, literal, or_, select
 
 from ..extensions import db
 from ..models import Practice, Reminder, utcnow
@@ -41,14 +41,24 @@ class Claim:
 
 def claimable(now: datetime):
     """SQL condition: the reminders a dispatcher may claim now."""
+    return or_(*_claimable_kinds(now))
+
+
+def _claimable_kinds(now: datetime) -> tuple:
+    """The three kinds of claimable reminder, the older work first; each has its own index.
+
+    The status is written into the statement (not bound) so that PostgreSQL
+    can prove the partial indexes apply even to a prepared statement's plan.
+    """
     stale = now - timedelta(seconds=setting("CLAIM_STALE_SECONDS"))
-    return or_(
-        and_(Reminder.status == "planned", Reminder.due_at <= now),
+    queued = Reminder.status == literal("queued", literal_execute=True)
+    return (
         # waiting for a retry after a transient provider failure
-        and_(Reminder.status == "queued", Reminder.claim_token.is_(None), Reminder.next_attempt_at <= now),
+        and_(queued, Reminder.claim_token.is_(None), Reminder.next_attempt_at <= now),
         # claimed, but the job never began the submission: lost with a worker or with Redis
-        and_(Reminder.status == "queued", Reminder.claim_token.is_not(None),
-             Reminder.submit_started_at.is_(None), Reminder.claimed_at <= stale),
+        and_(queued, Reminder.submit_started_at.is_(None), Reminder.claimed_at <= stale,
+             Reminder.claim_token.is_not(None)),
+        and_(Reminder.status == literal("planned", literal_execute=True), Reminder.due_at <= now),
     )
 
 
@@ -57,10 +67,7 @@ def claim_due(now: datetime | None = None, limit: int | None = None) -> Claim:
     now = now or utcnow()
     limit = limit or setting("DISPATCH_CHUNK")
     token = uuid.uuid4().hex
-    candidates = db.session.execute(
-        select(Reminder.id, Reminder.claim_token, Reminder.attempts).where(claimable(now))
-        .order_by(Reminder.due_at, Reminder.id).limit(limit).with_for_update(skip_locked=True)
-    ).all()
+    candidates = _candidates(now, limit)
     if not candidates:
         db.session.commit()
         return Claim(token, [])
@@ -73,6 +80,19 @@ def claim_due(now: datetime | None = None, limit: int | None = None) -> Claim:
     state.events(now, [(row, "claimed", _claim_data(before.get(row.id))) for row in claimed])
     db.session.commit()
     return Claim(token, [row.id for row in claimed])
+
+
+def _candidates(now: datetime, limit: int) -> list:
+    """Up to `limit` claimable rows, locked, each kind read in index order until the limit is reached."""
+    rows = []
+    for kind in _claimable_kinds(now):
+        rows += db.session.execute(
+            select(Reminder.id, Reminder.claim_token, Reminder.attempts).where(kind)
+            .order_by(Reminder.due_at, Reminder.id).limit(limit - len(rows)).with_for_update(skip_locked=True)
+        ).all()
+        if len(rows) == limit:
+            break
+    return rows
 
 
 def _claim_data(before) -> dict:

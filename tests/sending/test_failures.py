@@ -4,6 +4,7 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 
 import redis
+from sqlalchemy import update
 
 from .conftest import wait_until
 
@@ -152,6 +153,27 @@ def test_redis_flushed_between_claim_and_send(sending, due, app, monkeypatch):
     for reminder_id in reminder_ids:
         assert sending.reminder(reminder_id).status == "submitted"
         assert ("claimed", {"recovered": "stale_claim"}) in sending.events(reminder_id)
+
+
+def test_lost_claims_and_retries_are_taken_before_a_burst_of_newly_due_reminders(due, app, ctx):
+    """A dispatcher chunk smaller than the burst still picks up the older work first."""
+    from portal import sending
+    from portal.extensions import db
+    from portal.models import Reminder
+
+    lost, waiting, *burst = due(6)
+    now = datetime.now(timezone.utc)
+    db.session.execute(update(Reminder).where(Reminder.id == lost).values(
+        status="queued", claim_token="gone", claimed_at=now - timedelta(hours=1), due_at=now))
+    db.session.execute(update(Reminder).where(Reminder.id == waiting).values(
+        status="queued", attempts=1, next_attempt_at=now - timedelta(seconds=1), due_at=now))
+    db.session.commit()
+
+    first = sending.claim_due(now, limit=2)
+    rest = sending.claim_due(now, limit=10)
+
+    assert sorted(first.reminder_ids) == sorted([lost, waiting])
+    assert sorted(rest.reminder_ids) == sorted(burst)
 
 
 def test_a_submission_begun_by_a_lost_worker_is_marked_not_resent(sending, due, app, monkeypatch, ctx):
