@@ -5,6 +5,7 @@ write a literal brace. Any other name in braces, an empty `{}` and a single
 unpaired brace are problems. Rendering is a plain scan over the text, never a
 template engine, and inserted values are not scanned again.
 """
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -169,9 +170,17 @@ def sms_info(text: str) -> SmsInfo:
 
 def _gsm_units(text: str) -> list[int] | None:
     """Septets per character, or None when the text needs UCS-2."""
+    units = [_septets(ch) for ch in text]
+    return None if None in units else units
+
+
+# A burst composes hundreds of thousands of texts from a few dozen distinct characters.
+@functools.lru_cache(maxsize=4096)
+def _septets(ch: str) -> int | None:
+    """Septets of one character in GSM-7, None when it has none."""
     try:
         # Extension characters (€, {, ...) encode as escape + char: two septets.
-        return [len(ch.encode("gsm03.38")) for ch in text]
+        return len(ch.encode("gsm03.38"))
     except UnicodeEncodeError:
         return None
 
