@@ -80,16 +80,21 @@ def put_patient(practice: Practice, external_id: str, data: Mapping[str, Any], n
 
 def _set_patient_fields(patient: Patient, data: Mapping[str, Any]) -> None:
     mobile = parse_mobile(data.get("mobile"))
-    patient.first_name = data.get("first_name")
-    patient.last_name = data.get("last_name")
-    patient.salutation = data.get("salutation")
     requested = bool(data.get("sms_consent"))
-    patient.sms_consent = requested and consent_given_again(patient.opted_out_revision, data.get("revision"))
-    if patient.sms_consent or not requested:  # a STOP the program has taken over, or overruled with a newer record
-        patient.opted_out_at = patient.opted_out_revision = None
-    patient.mobile_raw, patient.mobile_e164 = mobile.raw, mobile.e164
-    patient.mobile_problem, patient.mobile_problem_detail = mobile.problem, mobile.detail
-    patient.revision = max(patient.revision or 0, data.get("revision") or 0)
+    consent = requested and consent_given_again(patient.opted_out_revision, data.get("revision"))
+    _assign(patient, first_name=data.get("first_name"), last_name=data.get("last_name"),
+            salutation=data.get("salutation"), sms_consent=consent)
+    if consent or not requested:  # a STOP the program has taken over, or overruled with a newer record
+        _assign(patient, opted_out_at=None, opted_out_revision=None)
+    _assign(patient, mobile_raw=mobile.raw, mobile_e164=mobile.e164, mobile_problem=mobile.problem,
+            mobile_problem_detail=mobile.detail, revision=max(patient.revision or 0, data.get("revision") or 0))
+
+
+def _assign(row, **values) -> None:
+    """Set the columns whose value differs: an unchanged row stays clean (no UPDATE, no search keys again)."""
+    for name, value in values.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
 
 
 def _reminder_relevant(patient: Patient) -> tuple:
@@ -171,10 +176,9 @@ def put_appointment(practice: Practice, external_id: str, data: Mapping[str, Any
         appointment = _create_appointment(practice, external_id, patient, start, data, now)
     else:
         _update_appointment(appointment, patient, start, data, now)
-    appointment.start_offset_minutes = int(data["start"].utcoffset().total_seconds() // 60)
-    appointment.duration_minutes = data.get("duration_minutes")
-    appointment.therapist = data.get("therapist")
-    appointment.revision = max(appointment.revision or 0, data.get("revision") or 0)
+    _assign(appointment, start_offset_minutes=int(data["start"].utcoffset().total_seconds() // 60),
+            duration_minutes=data.get("duration_minutes"), therapist=data.get("therapist"),
+            revision=max(appointment.revision or 0, data.get("revision") or 0))
     reminder = plan_appointment(appointment, now)
     return AppointmentResult(appointment, created, reminder, patient_warnings(patient))
 
