@@ -12,7 +12,6 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Mapping
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from . import planning, replies
 from .access import scoped_to_practice
@@ -20,6 +19,7 @@ from .domain.phones import MISSING, parse_mobile
 from .domain.replies import consent_given_again
 from .extensions import db
 from .models import Appointment, AppointmentEvent, DeliveryReport, Patient, Practice, Reminder
+from .models.base import one_of
 from .planning import appointment_start, plan_appointment, replan_patient
 
 SEEN_EVERY = timedelta(minutes=1)
@@ -244,7 +244,8 @@ def batch(practice: Practice, patient_ids: Iterable[str], appointment_ids: Itera
     ends. A refused change (SyncProblem) changes nothing, as outside a batch.
     """
     patients = _locked(Patient, practice, set(patient_ids))
-    appointments = _locked(Appointment, practice, set(appointment_ids), selectinload(Appointment.patient))
+    appointments = _locked(Appointment, practice, set(appointment_ids))
+    _load_other_patients(practice, appointments, {patient.id for patient in patients})
     loaded = {(Patient, key): None for key in patient_ids} | {(Appointment, key): None for key in appointment_ids}
     loaded |= {(type(row), row.external_id): row for row in patients + appointments}
     token = _loaded.set(loaded)
@@ -255,13 +256,21 @@ def batch(practice: Practice, patient_ids: Iterable[str], appointment_ids: Itera
         _loaded.reset(token)
 
 
-def _locked(model, practice: Practice, external_ids: set[str], *options) -> list:
+def _locked(model, practice: Practice, external_ids: set[str]) -> list:
     if not external_ids:
         return []
     return list(db.session.scalars(
-        scoped_to_practice(practice, model).where(model.external_id.in_(external_ids)).options(*options)
+        scoped_to_practice(practice, model).where(one_of(model.external_id, external_ids))
         .order_by(model.id).with_for_update(key_share=True)
     ))
+
+
+def _load_other_patients(practice: Practice, appointments: list[Appointment], loaded: set[int]) -> None:
+    """The patients of the appointments that the batch does not name, in one query: `appointment.patient`
+    then comes from the session, with no query of its own."""
+    others = {appointment.patient_id for appointment in appointments} - loaded
+    if others:
+        db.session.scalars(scoped_to_practice(practice, Patient).where(one_of(Patient.id, others))).all()
 
 
 # --- helpers -------------------------------------------------------------------
