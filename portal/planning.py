@@ -26,7 +26,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from .domain import notices
@@ -34,6 +34,7 @@ from .domain.eligibility import ReminderFacts, skip_reason, status_for
 from .domain.schedule import SendPolicy, due_time, policy_from_settings
 from .extensions import db
 from .models import Appointment, AppointmentEvent, Patient, Practice, Reminder, utcnow
+from .models.base import one_of
 from .practices import effective_values, licence_active
 from .sending import state
 
@@ -72,14 +73,12 @@ class _Run:
 
     def finish(self) -> None:
         db.session.flush()
-        if self.events:
-            # one plain INSERT of many rows: nothing reads the events back in this transaction
-            db.session.execute(insert(AppointmentEvent.__table__), [
-                {"appointment_id": appointment.id, "practice_id": appointment.practice_id,
-                 "reminder_id": reminder.id if reminder else None, "at": self.now, "kind": kind,
-                 "change_source": source, "data": data}
-                for appointment, reminder, kind, data, source in self.events
-            ])
+        # one INSERT of many rows (from arrays on PostgreSQL): nothing reads the events back in this transaction
+        state.insert_events(self.now, [
+            {"appointment_id": appointment.id, "practice_id": appointment.practice_id,
+             "reminder_id": reminder.id if reminder else None, "kind": kind, "change_source": source, "data": data}
+            for appointment, reminder, kind, data, source in self.events
+        ])
         self.events.clear()
 
 
@@ -104,7 +103,7 @@ _batch: ContextVar[Batch | None] = ContextVar("planning_batch", default=None)
 @contextmanager
 def batch(practice: Practice, appointments: list[Appointment], now: datetime):
     """Plan every change made inside the block as one run; the events are written at its end."""
-    rows = _reminders(Reminder.appointment_id.in_([a.id for a in appointments])) if appointments else {}
+    rows = _reminders(one_of(Reminder.appointment_id, [a.id for a in appointments])) if appointments else {}
     current = Batch(_Run(now), practice_facts(practice, now), {a: rows.get(a.id, []) for a in appointments})
     token = _batch.set(current)
     try:

@@ -12,7 +12,6 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Mapping
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from . import planning, replies
 from .access import scoped_to_practice
@@ -20,6 +19,7 @@ from .domain.phones import MISSING, parse_mobile
 from .domain.replies import consent_given_again
 from .extensions import db
 from .models import Appointment, AppointmentEvent, DeliveryReport, Patient, Practice, Reminder
+from .models.base import one_of
 from .planning import appointment_start, plan_appointment, replan_patient
 
 SEEN_EVERY = timedelta(minutes=1)
@@ -80,16 +80,21 @@ def put_patient(practice: Practice, external_id: str, data: Mapping[str, Any], n
 
 def _set_patient_fields(patient: Patient, data: Mapping[str, Any]) -> None:
     mobile = parse_mobile(data.get("mobile"))
-    patient.first_name = data.get("first_name")
-    patient.last_name = data.get("last_name")
-    patient.salutation = data.get("salutation")
     requested = bool(data.get("sms_consent"))
-    patient.sms_consent = requested and consent_given_again(patient.opted_out_revision, data.get("revision"))
-    if patient.sms_consent or not requested:  # a STOP the program has taken over, or overruled with a newer record
-        patient.opted_out_at = patient.opted_out_revision = None
-    patient.mobile_raw, patient.mobile_e164 = mobile.raw, mobile.e164
-    patient.mobile_problem, patient.mobile_problem_detail = mobile.problem, mobile.detail
-    patient.revision = max(patient.revision or 0, data.get("revision") or 0)
+    consent = requested and consent_given_again(patient.opted_out_revision, data.get("revision"))
+    _assign(patient, first_name=data.get("first_name"), last_name=data.get("last_name"),
+            salutation=data.get("salutation"), sms_consent=consent)
+    if consent or not requested:  # a STOP the program has taken over, or overruled with a newer record
+        _assign(patient, opted_out_at=None, opted_out_revision=None)
+    _assign(patient, mobile_raw=mobile.raw, mobile_e164=mobile.e164, mobile_problem=mobile.problem,
+            mobile_problem_detail=mobile.detail, revision=max(patient.revision or 0, data.get("revision") or 0))
+
+
+def _assign(row, **values) -> None:
+    """Set the columns whose value differs: an unchanged row stays clean (no UPDATE, no search keys again)."""
+    for name, value in values.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
 
 
 def _reminder_relevant(patient: Patient) -> tuple:
@@ -171,10 +176,9 @@ def put_appointment(practice: Practice, external_id: str, data: Mapping[str, Any
         appointment = _create_appointment(practice, external_id, patient, start, data, now)
     else:
         _update_appointment(appointment, patient, start, data, now)
-    appointment.start_offset_minutes = int(data["start"].utcoffset().total_seconds() // 60)
-    appointment.duration_minutes = data.get("duration_minutes")
-    appointment.therapist = data.get("therapist")
-    appointment.revision = max(appointment.revision or 0, data.get("revision") or 0)
+    _assign(appointment, start_offset_minutes=int(data["start"].utcoffset().total_seconds() // 60),
+            duration_minutes=data.get("duration_minutes"), therapist=data.get("therapist"),
+            revision=max(appointment.revision or 0, data.get("revision") or 0))
     reminder = plan_appointment(appointment, now)
     return AppointmentResult(appointment, created, reminder, patient_warnings(patient))
 
@@ -240,7 +244,8 @@ def batch(practice: Practice, patient_ids: Iterable[str], appointment_ids: Itera
     ends. A refused change (SyncProblem) changes nothing, as outside a batch.
     """
     patients = _locked(Patient, practice, set(patient_ids))
-    appointments = _locked(Appointment, practice, set(appointment_ids), selectinload(Appointment.patient))
+    appointments = _locked(Appointment, practice, set(appointment_ids))
+    _load_other_patients(practice, appointments, {patient.id for patient in patients})
     loaded = {(Patient, key): None for key in patient_ids} | {(Appointment, key): None for key in appointment_ids}
     loaded |= {(type(row), row.external_id): row for row in patients + appointments}
     token = _loaded.set(loaded)
@@ -251,13 +256,21 @@ def batch(practice: Practice, patient_ids: Iterable[str], appointment_ids: Itera
         _loaded.reset(token)
 
 
-def _locked(model, practice: Practice, external_ids: set[str], *options) -> list:
+def _locked(model, practice: Practice, external_ids: set[str]) -> list:
     if not external_ids:
         return []
     return list(db.session.scalars(
-        scoped_to_practice(practice, model).where(model.external_id.in_(external_ids)).options(*options)
+        scoped_to_practice(practice, model).where(one_of(model.external_id, external_ids))
         .order_by(model.id).with_for_update(key_share=True)
     ))
+
+
+def _load_other_patients(practice: Practice, appointments: list[Appointment], loaded: set[int]) -> None:
+    """The patients of the appointments that the batch does not name, in one query: `appointment.patient`
+    then comes from the session, with no query of its own."""
+    others = {appointment.patient_id for appointment in appointments} - loaded
+    if others:
+        db.session.scalars(scoped_to_practice(practice, Patient).where(one_of(Patient.id, others))).all()
 
 
 # --- helpers -------------------------------------------------------------------

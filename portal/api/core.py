@@ -190,13 +190,15 @@ def parse_body(model: type[BaseModel]) -> BaseModel:
     return validated(model, document)
 
 
-def validated(model: type[BaseModel], document: Any, prefix: str = "") -> BaseModel:
+def validated(model: type[BaseModel], document: Any, prefix: str = "", marked: bool = False) -> BaseModel:
     """A parsed JSON document checked as JSON against `model`; `prefix` goes before each field named.
+
+    `marked`: the document is part of a body `validated` already, so its lone surrogates are marked.
 
     :raise Problem 422: listing every invalid or unknown field.
     """
     try:
-        return model.model_validate_json(json.dumps(surrogates_marked(document)))
+        return model.model_validate_json(json.dumps(document if marked else surrogates_marked(document)))
     except ValidationError as error:
         raise validation_problem(error, prefix) from None
 

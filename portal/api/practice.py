@@ -218,9 +218,19 @@ def sync_one(index: int, raw: Any, now) -> ps.SyncResult:
 
 def _sync_operation(index: int, raw: Any, practice: Practice, now) -> ps.SyncResult:
     op, key = _label(raw)
-    operation_ = validated(ps.SyncOperation, raw)
+    operation_ = _envelope(raw)
     status, result, warnings = SYNC_OPERATIONS[operation_.op](practice, operation_.id, operation_.data or {}, now)
     return ps.SyncResult(index=index, op=op, id=key, status=status, result=result, warnings=warnings)
+
+
+def _envelope(raw: Any) -> ps.SyncOperation:
+    """The operation's op, id and data: taken as they are when plainly well-formed, else checked by the
+    schema, which names what is wrong. The operations come from a body already validated (and marked)."""
+    if (isinstance(raw, dict) and raw.keys() <= {"op", "id", "data"} and raw.get("op") in SYNC_OPERATIONS
+            and isinstance(raw.get("id"), str) and re.fullmatch(ps.EXTERNAL_ID_PATTERN, raw["id"])
+            and isinstance(raw.get("data"), (dict, type(None)))):
+        return ps.SyncOperation.model_construct(op=raw["op"], id=raw["id"], data=raw.get("data"))
+    return validated(ps.SyncOperation, raw, marked=True)
 
 
 def _refused(index: int, raw: Any, problem: sync.SyncProblem | Problem) -> ps.SyncResult:
@@ -236,10 +246,10 @@ def _label(raw: Any) -> tuple[str | None, str | None]:
     return (op if isinstance(op, str) else None), (key if isinstance(key, str) else None)
 
 
-def _sync_put_patient(practice: Practice, key: str, data: dict, now) -> tuple[int, dict, list]:
-    body = validated(ps.PatientIn, data, "data.")
+def _sync_put_patient(practice: Practice, key: str, data: dict, now) -> tuple[int, ps.PatientOut, list]:
+    body = validated(ps.PatientIn, data, "data.", marked=True)
     result = sync.put_patient(practice, key, body.model_dump(), now)
-    return 200, _patient_answer(result).model_dump(mode="json"), result.warnings
+    return 200, _patient_answer(result), result.warnings
 
 
 def _sync_delete_patient(practice: Practice, key: str, data: dict, now) -> tuple[int, None, list]:
@@ -249,14 +259,14 @@ def _sync_delete_patient(practice: Practice, key: str, data: dict, now) -> tuple
     return 204, None, []
 
 
-def _sync_put_appointment(practice: Practice, key: str, data: dict, now) -> tuple[int, dict, list]:
-    body = validated(ps.AppointmentIn, data, "data.")
+def _sync_put_appointment(practice: Practice, key: str, data: dict, now) -> tuple[int, ps.AppointmentOut, list]:
+    body = validated(ps.AppointmentIn, data, "data.", marked=True)
     result = sync.put_appointment(practice, key, body.model_dump(), now)
-    return 200, _appointment_answer(result).model_dump(mode="json"), result.warnings
+    return 200, _appointment_answer(result), result.warnings
 
 
 def _sync_delete_appointment(practice: Practice, key: str, data: dict, now) -> tuple[int, None, list]:
-    body = validated(ps.CancelIn, data, "data.")
+    body = validated(ps.CancelIn, data, "data.", marked=True)
     sync.cancel_appointment(practice, key, now, body.change_source)
     return 204, None, []
 

@@ -12,6 +12,7 @@ instead of folding every row at query time:
   when it is one, else its digits: "0176 98765O3" and "0176 9876503" meet.
 """
 import unicodedata
+from functools import lru_cache
 
 import phonenumbers
 from phonenumbers import NumberParseException
@@ -42,6 +43,7 @@ def name_query(text: str | None) -> list[str]:
     return fold(text).split()[:MAX_QUERY_WORDS]
 
 
+@lru_cache(maxsize=65536)  # libphonenumber is slow; the key is a plain string, safe to share
 def phone_key(text: str | None, region: str = "DE") -> str | None:
     """A number's key: E.164 after folding typed letters, else its digits; None without digits."""
     folded = (text or "").translate(_DIGIT_TYPOS)

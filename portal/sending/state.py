@@ -252,11 +252,15 @@ def resend(row, now: datetime) -> bool:
 
 def events(now: datetime, items) -> None:
     """Timeline entries for (reminder-like row, kind, data) triples, in one INSERT."""
-    rows = [
+    insert_events(now, [
         {"appointment_id": row.appointment_id, "practice_id": row.practice_id, "reminder_id": row.id,
-         "kind": kind, "data": data}
+         "kind": kind, "data": data, "change_source": None}
         for row, kind, data in items
-    ]
+    ])
+
+
+def insert_events(now: datetime, rows: list[dict]) -> None:
+    """Timeline entries at `now`, each a dict of EVENT_COLUMNS, in one INSERT (the writer planning uses too)."""
     if not rows:
         return
     if db.session.get_bind().dialect.name != "postgresql":
@@ -269,7 +273,7 @@ def events(now: datetime, items) -> None:
     db.session.execute(_events_from_arrays(), {**arrays, "event_at": now})
 
 
-EVENT_COLUMNS = ("appointment_id", "practice_id", "reminder_id", "kind", "data")
+EVENT_COLUMNS = ("appointment_id", "practice_id", "reminder_id", "kind", "data", "change_source")
 
 
 @functools.cache
@@ -280,9 +284,10 @@ def _events_from_arrays():
         bindparam(f"event_{name}", type_=ARRAY(kind)) for name, kind in kinds.items()
     ]).table_valued(*[column(name, kind) for name, kind in kinds.items()]).render_derived(name="batch")
     values = select(batch.c.appointment_id, batch.c.practice_id, batch.c.reminder_id,
-                    bindparam("event_at", type_=table.c.at.type), batch.c.kind, cast(batch.c.data, JSON))
+                    bindparam("event_at", type_=table.c.at.type), batch.c.kind, cast(batch.c.data, JSON),
+                    batch.c.change_source)
     return insert(table).from_select(
-        ["appointment_id", "practice_id", "reminder_id", "at", "kind", "data"], values)
+        ["appointment_id", "practice_id", "reminder_id", "at", "kind", "data", "change_source"], values)
 
 
 def _set(reminder_id: int, token, conditions: list, **values) -> bool:
