@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import config, health, logs, metrics
 from .extensions import babel, csrf, db, login_manager, migrate
 from .json_bodies import DepthLimitedJSONProvider
+from .web.sessions import PortalSessions
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -33,6 +34,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if app.config["PROXY_HOPS"]:
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
+    app.session_interface = PortalSessions()
     _bind_extensions(app)
     _register_blueprints(app)
     from .cli import register as register_cli

@@ -90,12 +90,14 @@ def scoped_to_practice(practice: Practice, model) -> Select:
     return select(model).where(model.practice_id == practice.id)
 
 
-def get_or_404(principal: Principal, model, *conditions, description: str | None = None):
-    """The one object of `model` matching `conditions` within the caller's scope.
+def get_or_404(principal: Principal, model, *conditions, description: str | None = None, load=()):
+    """The one object of `model` matching `conditions` within the caller's scope, with the `load` options
+    (eager loads) applied.
 
     :raise 404: when it does not exist or belongs to another tenant.
     """
-    found = db.session.scalars(scoped(principal, model).where(*conditions).limit(1)).first()
+    statement = scoped(principal, model).where(*conditions).options(*load).limit(1)
+    found = db.session.scalars(statement).unique().first()
     if found is None:
         abort(404, description=description or f"No such {model.__name__.lower()}.")
     return found

@@ -1,4 +1,5 @@
 """Unbound extensions, bound to the app in `create_app`."""
+from flask import Flask, current_app, request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -36,3 +37,33 @@ def limiter_storage_uri(redis_url: str | None) -> str:
     if redis_url.startswith("unix://"):
         return "redis+unix://" + redis_url[len("unix://"):]
     return redis_url
+
+
+# Machine-facing blueprints: the limiter skips their requests unless they declare limits of their own.
+UNLIMITED_BLUEPRINTS = frozenset({"api", "health", "metrics", "webhooks"})
+
+
+def skip_unlimited(limiter: Limiter, blueprints=UNLIMITED_BLUEPRINTS) -> None:
+    """Requests to `blueprints` that have no limits (nor defaults apply) skip the limiter's bookkeeping."""
+
+    @limiter.request_filter
+    def _no_limits_declared() -> bool:
+        blueprint = request.blueprint
+        if blueprint not in blueprints:
+            return False
+        known = current_app.extensions.setdefault("portal.unlimited_blueprints", {})
+        if blueprint not in known:
+            known[blueprint] = not declares_limits(limiter, current_app, blueprint)
+        return known[blueprint]
+
+
+def declares_limits(limiter: Limiter, app: Flask, blueprint: str) -> bool:
+    """Whether a request to some view of `blueprint` is limited: by the view, the blueprint or the defaults."""
+    manager = limiter.limit_manager
+    if manager.application_limits or manager.default_limits:
+        return True
+    return any(any(manager.resolve_limits(app, endpoint, blueprint))
+               for endpoint in app.view_functions if endpoint.startswith(blueprint + "."))
+
+
+skip_unlimited(limiter)

@@ -4,6 +4,8 @@ from flask import Request, current_app
 from portal import providers
 from portal.providers import InboundSms, ReportUnreadable, StatusReport
 
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
 
 def read_report(request: Request) -> StatusReport:
     """:raise ReportUnreadable: when a required field is missing or malformed."""
@@ -21,6 +23,6 @@ def _fields(request: Request) -> dict:
         if not isinstance(data, dict):
             raise ReportUnreadable("the JSON body is not an object")
         return data
-    if request.form:
+    if request.mimetype in FORM_TYPES and request.form:  # a GET's query string parses no body
         return request.form.to_dict()
     return request.args.to_dict()

@@ -9,6 +9,7 @@ import re
 from typing import Any, Callable
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from .. import sync
 from ..access import get_or_404
@@ -29,9 +30,10 @@ log = logging.getLogger(__name__)
 
 
 def own_practice() -> Practice:
-    """The practice of the calling API key."""
+    """The practice of the calling API key, with its group and licences: planning and the answers read them."""
     principal = current_principal()
-    return get_or_404(principal, Practice, Practice.id == principal.practice_id, description="No such practice.")
+    return get_or_404(principal, Practice, Practice.id == principal.practice_id, description="No such practice.",
+                      load=(joinedload(Practice.group), joinedload(Practice.licences)))
 
 
 def external_id(value: str) -> str:

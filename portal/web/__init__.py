@@ -1,5 +1,5 @@
 """The server-rendered portal: one blueprint per area."""
-from flask import Flask, abort, current_app, g, redirect, request, url_for
+from flask import Flask, abort, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_babel import refresh as refresh_locale
@@ -33,7 +33,7 @@ def register(app: Flask) -> None:
     app.add_url_rule("/", "home", _home)
     app.before_request(_fresh_request_state)
     app.before_request(_readable_query)
-    app.after_request(_security_headers)
+    app.after_request(_security_headers_for(app))
     register_filters(app)
     app.context_processor(_navigation)
 
@@ -88,20 +88,31 @@ def _readable_query() -> None:
             abort(400, description=f"{name}: {problem}")
 
 
-def _security_headers(response):
-    headers = response.headers
-    headers.setdefault("Content-Security-Policy", CSP)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    if current_app.config.get("SESSION_COOKIE_SECURE"):
+def _security_headers_for(app: Flask):
+    """The after_request hook adding the security headers, their values fixed once for the app."""
+    fixed = [
+        ("Content-Security-Policy", CSP),
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "same-origin"),
+        ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+    ]
+    if app.config.get("SESSION_COOKIE_SECURE"):
         # Served over HTTPS (everywhere but development): browsers must not fall back to HTTP.
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    if response.mimetype == "text/html":
-        # Pages carry health data: never keep them in a shared cache.
-        headers.setdefault("Cache-Control", "no-store")
-    return response
+        fixed.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+    fixed = tuple(fixed)
+
+    def security_headers(response):
+        headers = response.headers
+        for name, value in fixed:
+            if name not in headers:  # a view's own value wins
+                headers[name] = value
+        if response.mimetype == "text/html" and "Cache-Control" not in headers:
+            # Pages carry health data: never keep them in a shared cache.
+            headers["Cache-Control"] = "no-store"
+        return response
+
+    return security_headers
 
 
 def _navigation() -> dict:
