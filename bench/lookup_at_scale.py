@@ -184,6 +184,7 @@ SEQUENCES = ("practice_groups", "practices", "patients", "appointments", "remind
 
 
 def load(reminders: int, practices: int, groups: int) -> None:
+    from portal import usage
     from portal.extensions import db
 
     parameters = {"reminders": reminders, "practices": practices, "groups": groups,
@@ -196,6 +197,10 @@ def load(reminders: int, practices: int, groups: int) -> None:
         for table in SEQUENCES:
             connection.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                     f"(SELECT max(id) FROM {table}))"))
+    # what the scheduler's usage job does within a minute of the load
+    started = time.perf_counter()
+    usage.fold()
+    print(f"  {'usage fold':<20} {time.perf_counter() - started:6.1f} s", flush=True)
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(text("VACUUM ANALYZE"))
 

@@ -42,6 +42,8 @@ PERIODIC = (
     Periodic("dispatch", "jobs.dispatch.periodic_dispatch", "dispatch", "DISPATCH_INTERVAL_SECONDS", 5),
     # unknown outcomes, asked about with the provider; a queue of its own, so a slow provider holds up no dispatch
     Periodic("outcomes", "jobs.outcomes.periodic_outcome_check", "outcomes", None, 60),
+    # the usage changes into the daily totals (the usage page reads both)
+    Periodic("usage", "jobs.usage.periodic_usage_fold", "maintenance", None, 60, offset=30),
     # hourly at five past: the first run after local midnight re-plans licences that began or ended
     Periodic("licences", "jobs.licences.periodic_licence_replan", "maintenance", None, 3600, offset=300,
              timeout=1800),

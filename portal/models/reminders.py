@@ -33,13 +33,7 @@ class Reminder(db.Model):
               postgresql_where=text("status = 'queued' AND submit_started_at IS NULL"),
               sqlite_where=text("status = 'queued' AND submit_started_at IS NULL")),
         Index("ix_reminders_practice_status", "practice_id", "status"),
-        # The usage figures count submissions by day from the index alone (PostgreSQL: INCLUDE),
-        # for all practices and for one.
-        Index("ix_reminders_submitted", "submitted_at",
-              postgresql_include=["practice_id", "status", "delivery_status"]),
-        Index("ix_reminders_practice_submitted", "practice_id", "submitted_at",
-              postgresql_include=["status", "delivery_status"]),
-        # ... and failures by the time of the attempt, all practices' in one range of the index.
+        # Failures by the time of the attempt (the outcome checks and the metrics).
         Index("ix_reminders_failures", "status", "submit_started_at",
               postgresql_include=["practice_id", "claimed_at", "due_at", "provider_error_code"]),
         # A patient's reply is matched to the reminders submitted to their number.

@@ -18,7 +18,7 @@ def test_scheduling_twice_leaves_one_pending_job_per_periodic_job(app, redis_url
     dispatch = ScheduledJobRegistry(queue=Queue("dispatch", connection=connection)).get_job_ids()
     maintenance = ScheduledJobRegistry(queue=Queue("maintenance", connection=connection)).get_job_ids()
     assert len(dispatch) == 1 and dispatch[0].startswith("dispatch-")
-    assert sorted(job_id.split("-")[0] for job_id in maintenance) == ["licences", "retention"]
+    assert sorted(job_id.split("-")[0] for job_id in maintenance) == ["licences", "retention", "usage"]
 
 
 def test_slots_follow_the_interval():

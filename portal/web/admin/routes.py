@@ -1,8 +1,8 @@
 """Vendor pages: practice groups and practices, licences, API keys, users, usage."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, load_only, selectinload
 
 from ... import administration
 from ...access import get_or_404, get_practice_or_404, scoped
@@ -225,20 +225,29 @@ def _group(slug: str | None) -> PracticeGroup | None:
 
 # --- usage -----------------------------------------------------------------------------
 
+CHOOSER_LIMIT = 200
+
+
 @bp.get("/usage")
 @roles_required("vendor_admin", "group_admin")
 def usage():
     days = min(max(request.args.get("days", 30, type=int), 7), 366)
-    # Names for the chooser and the table: a vendor has thousands, too many to load as whole objects.
-    practices = db.session.execute(scoped(principal(), Practice).with_only_columns(Practice.id, Practice.slug,
-                                                                                   Practice.name)
-                                   .order_by(Practice.name)).all()
     selected = request.args.get("practice") or None
     practice = get_practice_or_404(principal(), selected) if selected else None
     figures = usage_figures.daily(principal(), days, practice)
+    # Slugs and names only: a vendor has thousands of practices, too many to load as whole objects.
+    listed = scoped(principal(), Practice).options(load_only(Practice.id, Practice.slug, Practice.name)) \
+        .order_by(Practice.name, Practice.id)
+    # The table a page at a time, and the chooser only while it is short: a vendor's thousands
+    # of rows and options would be most of the page's time, and no list to scroll through.
+    page = None if practice else paginate(listed)
+    visible = page.total if page else db.session.scalar(select(func.count()).select_from(listed.subquery()))
+    chooser = db.session.scalars(listed).all() if visible <= CHOOSER_LIMIT else None
     return render_template("admin/usage.html", figures=figures, chart=usage_figures.chart(figures), days=days,
-                           practices=practices, selected=selected,
-                           per_practice=usage_figures.per_practice(principal(), days, practices, practice))
+                           chooser=chooser, selected=selected, page=page,
+                           per_practice=usage_figures.per_practice(principal(), days, [practice] if practice
+                                                                   else page.items),
+                           total=usage_figures.total(figures))
 
 
 def _field_errors(form, error: administration.Invalid) -> None:

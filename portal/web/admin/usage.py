@@ -1,23 +1,18 @@
 """SMS figures per day (submitted = delivered + failed delivery + pending; refused and unknown apart) and the chart."""
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, timedelta
 
-from sqlalchemy import func, or_, select
-
-from ... import sending
-from ...access import Principal, practice_condition
-from ...extensions import db
-from ...domain.verdict import OUTCOME_UNKNOWN, RETRIES_EXHAUSTED
-from ...models import Practice, Reminder
+from ... import sending, usage
+from ...access import Principal
+from ...models import Practice
 from ...practices import licence_active
 
 # Every submitted SMS is delivered, failed in delivery or still pending, counted by the day it was
 # submitted, so submitted = delivered + delivery_failed + pending holds per day and in total.
 # Refusals (never accepted) and unknown outcomes are no submissions: they stand apart, as in
 # domain.verdict; a submission the provider never answered (retries exhausted) is neither.
-SERIES = ("delivered", "delivery_failed", "pending", "refused", "outcome_unknown")
+# The series are kept per practice and day by the database (portal.usage, migration 0010).
 CHART_SERIES = ("submitted", "delivered", "delivery_failed")
-FAILED_DELIVERY = ("delivery_failed", "expired")
 
 
 @dataclass
@@ -34,79 +29,40 @@ class Day:
         return self.delivered + self.delivery_failed + self.pending
 
 
-def _since(days: int) -> datetime:
-    start = date.today() - timedelta(days=days - 1)
-    return datetime.combine(start, time.min, tzinfo=timezone.utc)
-
-
-def _counts(principal: Principal, column, series: dict, *conditions, practice: Practice | None = None,
-            by_practice: bool = False):
-    """Rows of (day of `column` or practice_id, one count per series) of the reminders meeting `conditions`.
-
-    Several series of the same column come from one pass over the index (`count() FILTER`);
-    with a practice given, the other practices are never read.
-    """
-    key = Reminder.practice_id if by_practice else func.date(column)
-    counts = [func.count().filter(condition).label(name) for name, condition in series.items()]
-    statement = select(key, *counts).where(practice_condition(principal, Reminder.practice_id), *conditions)
-    if practice is not None:
-        statement = statement.where(Reminder.practice_id == practice.id)
-    return db.session.execute(statement.group_by(key)).all()
-
-
-def _queries(principal: Principal, since: datetime, **options) -> list:
-    """(key, counts by series) rows: one query for submissions, three for failures."""
-    # When the refusal happened; never updated_at, which purge and erasure bump years later.
-    refused_at = func.coalesce(Reminder.submit_started_at, Reminder.claimed_at, Reminder.due_at)
-    failed = Reminder.status == "failed"
-    unknown = Reminder.provider_error_code == OUTCOME_UNKNOWN
-    refused = {"refused": or_(Reminder.provider_error_code.is_(None),
-                              Reminder.provider_error_code.not_in((OUTCOME_UNKNOWN, RETRIES_EXHAUSTED)))}
-    submitted = {
-        "delivered": Reminder.delivery_status == "delivered",
-        "delivery_failed": Reminder.delivery_status.in_(FAILED_DELIVERY),
-        "pending": or_(Reminder.delivery_status.is_(None),
-                       Reminder.delivery_status.not_in(("delivered", *FAILED_DELIVERY))),
-    }
-    return [
-        *_counts(principal, Reminder.submitted_at, submitted, Reminder.submitted_at >= since,
-                 Reminder.status == "submitted", **options),
-        # refused_at >= since as two ranges of ix_reminders_failures (an OR would read every failure)
-        *_counts(principal, refused_at, refused, failed, Reminder.submit_started_at >= since, **options),
-        *_counts(principal, refused_at, refused, failed, Reminder.submit_started_at.is_(None), refused_at >= since,
-                 **options),
-        *_counts(principal, Reminder.submit_started_at, {"outcome_unknown": unknown}, failed,
-                 Reminder.submit_started_at >= since, **options),
-    ]
+def _since(days: int) -> date:
+    return date.today() - timedelta(days=days - 1)
 
 
 def daily(principal: Principal, days: int, practice: Practice | None = None) -> list[Day]:
-    """One entry per day of the last `days` days (UTC), in four queries."""
+    """One entry per day of the last `days` days (UTC), from the daily totals."""
     since = _since(days)
-    result = {since.date() + timedelta(days=offset): Day(since.date() + timedelta(days=offset)) for offset in range(days)}
-    for row in _queries(principal, since, practice=practice):
-        day = row[0] if isinstance(row[0], date) else date.fromisoformat(str(row[0]))
+    result = {since + timedelta(days=offset): Day(since + timedelta(days=offset)) for offset in range(days)}
+    chosen = [practice.id] if practice is not None else None
+    for day, figures in usage.totals(principal, since, practice_ids=chosen).items():
         if day in result:
-            _add(result[day], row)
+            _add(result[day], figures)
     return list(result.values())
 
 
-def per_practice(principal: Principal, days: int, practices: list,
-                 practice: Practice | None = None) -> list[dict]:
-    """Totals of the period per practice (rows with id, slug and name), only `practice`'s when one is chosen;
-    four queries."""
-    shown = [practice] if practice is not None else practices
-    rows = {item.id: Day(date.today()) for item in shown}
-    for row in _queries(principal, _since(days), practice=practice, by_practice=True):
-        if row[0] in rows:
-            _add(rows[row[0]], row)
-    return [{"practice": item, "figures": rows[item.id]} for item in shown]
+def per_practice(principal: Principal, days: int, practices: list) -> list[dict]:
+    """Totals of the period for each of `practices` (rows with id, slug and name): one page of a vendor's thousands."""
+    rows = {item.id: Day(date.today()) for item in practices}
+    for practice_id, figures in usage.totals(principal, _since(days), practice_ids=list(rows), by_practice=True).items():
+        _add(rows[practice_id], figures)
+    return [{"practice": item, "figures": rows[item.id]} for item in practices]
 
 
-def _add(day: Day, row) -> None:
-    for series, count in row._mapping.items():
-        if series in SERIES:
-            setattr(day, series, getattr(day, series) + count)
+def total(figures: list[Day]) -> Day:
+    """The period's sum of the daily figures: the table's last row, whichever page of it is shown."""
+    result = Day(figures[0].day)
+    for day in figures:
+        _add(result, {series: getattr(day, series) for series in usage.USAGE_SERIES})
+    return result
+
+
+def _add(day: Day, figures: dict) -> None:
+    for series, count in figures.items():
+        setattr(day, series, getattr(day, series) + count)
 
 
 def chart(figures: list[Day], width: int = 900, height: int = 260) -> dict:
