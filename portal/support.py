@@ -83,7 +83,9 @@ def search(principal: Principal, criteria: Criteria) -> Select:
     statement = (
         scoped(principal, Appointment)
         .join(Appointment.patient)
-        .options(joinedload(Appointment.patient), joinedload(Appointment.practice).joinedload(Practice.group))
+        # the licences too: every result's checklist asks whether its practice's licence is in force
+        .options(joinedload(Appointment.patient),
+                 joinedload(Appointment.practice).options(joinedload(Practice.group), selectinload(Practice.licences)))
         .order_by(Appointment.start_at.desc(), Appointment.id.desc())
     )
     for condition in _conditions(criteria):
