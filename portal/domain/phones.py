@@ -72,6 +72,7 @@ def normalize_phone_query(text: str | None, region: str = "DE") -> str | None:
     return _e164(number) if phonenumbers.is_valid_number(number) else None
 
 
+@lru_cache(maxsize=65536)  # a list page masks fifty numbers, parsing each twice
 def mask_phone(e164_or_raw: str | None) -> str:
     """Mask a number for lists: country code, 3 leading and 3 trailing digits stay."""
     text = (e164_or_raw or "").strip()
