@@ -33,6 +33,9 @@ class Reminder(db.Model):
               postgresql_where=text("status = 'queued' AND submit_started_at IS NULL"),
               sqlite_where=text("status = 'queued' AND submit_started_at IS NULL")),
         Index("ix_reminders_practice_status", "practice_id", "status"),
+        # A practice's reminders list: its order, filters and count from the index alone (PostgreSQL: INCLUDE).
+        Index("ix_reminders_practice_start", "practice_id", "start_at",
+              postgresql_include=["id", "status", "appointment_id"]),
         # Failures by the time of the attempt (the outcome checks and the metrics).
         Index("ix_reminders_failures", "status", "submit_started_at",
               postgresql_include=["practice_id", "claimed_at", "due_at", "provider_error_code"]),

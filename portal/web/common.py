@@ -9,6 +9,8 @@ from flask import abort, request
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import func, select
 from wtforms.fields.choices import SelectChoice
 
 from ..access import Principal
@@ -61,6 +63,23 @@ def paginate(statement, per_page: int = PER_PAGE):
     """One page of `statement` (page from ?page=, bounded): two queries, count and rows."""
     page = page_number(request.args.get("page", type=int))
     return db.paginate(statement, page=page, per_page=per_page, error_out=False)
+
+
+class _PageOfIds(Pagination):
+    def _query_items(self) -> list:
+        ids = list(db.session.scalars(self._query_args["ids"].limit(self.per_page).offset(self._query_offset)))
+        rows = {row.id: row for row in self._query_args["load"](ids)}
+        return [rows[row_id] for row_id in ids if row_id in rows]
+
+    def _query_count(self) -> int:
+        return db.session.scalar(select(func.count()).select_from(self._query_args["ids"].order_by(None).subquery()))
+
+
+def paginate_ids(ids, load: Callable[[list[int]], list], per_page: int = PER_PAGE) -> Pagination:
+    """One page of the rows whose IDs `ids` selects in order: the window and the count from the IDs
+    alone (an index can serve them), then `load` reads only the page's rows."""
+    page = page_number(request.args.get("page", type=int))
+    return _PageOfIds(page=page, per_page=per_page, error_out=False, ids=ids, load=load)
 
 
 def locale_code() -> str:

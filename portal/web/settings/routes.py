@@ -13,7 +13,7 @@ from ...i18n import domain_text
 from ...models import REMINDER_STATUSES, Practice, PracticeGroup, utcnow
 from ...practices import effective_settings, licence_active, own_settings
 from ..admin.usage import quota_usage
-from ..common import choices, locale_code, paginate, permission_required, principal
+from ..common import choices, locale_code, paginate, paginate_ids, permission_required, principal
 from .forms import LABELS, POLICIES, SOURCES, PracticeSettingsForm, ReminderFilterForm, SettingsForm
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
@@ -176,7 +176,8 @@ def reminders(slug: str):
                                                       for code in REMINDER_STATUSES])
     now = utcnow()
     valid = form.validate()
-    page = paginate(reminder_list.reminders(principal(), practice, form.chosen(), now)) if valid else None
+    page = paginate_ids(reminder_list.reminder_ids(principal(), practice, form.chosen(), now),
+                        reminder_list.load) if valid else None
     return render_template("settings/reminders.html", practice=practice, page=page, form=form, now=now,
                            verdicts=support.reminder_verdicts(page.items) if page else {},
                            zone=effective_settings(practice)["timezone"].value), 200 if valid else 422
