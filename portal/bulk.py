@@ -57,7 +57,8 @@ def _values(mapper, row, columns: dict) -> dict:
 
 
 def _default(col):
-    """The Python-side default; the tables written here have one wherever they have one on the server."""
+    """The column's default as the flush computes it; a server-side one alone would not apply here, and
+    the tables written here have none."""
     if col.default is None:
         return None
     return col.default.arg(None) if col.default.is_callable else col.default.arg
