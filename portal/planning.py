@@ -29,6 +29,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from . import bulk
 from .domain import notices
 from .domain.eligibility import ReminderFacts, skip_reason, status_for
 from .domain.schedule import SendPolicy, due_time, policy_from_settings
@@ -108,6 +109,7 @@ def batch(practice: Practice, appointments: list[Appointment], now: datetime):
     token = _batch.set(current)
     try:
         yield current
+        bulk.insert_new(Reminder)  # one statement for the batch's new rows; the events written next need their IDs
         current.run.finish()
     finally:
         _batch.reset(token)

@@ -13,7 +13,7 @@ from typing import Any, Iterable, Mapping
 
 from sqlalchemy import select
 
-from . import planning, replies
+from . import bulk, planning, replies
 from .access import scoped_to_practice
 from .domain.phones import MISSING, parse_mobile
 from .domain.replies import consent_given_again
@@ -241,7 +241,8 @@ def batch(practice: Practice, patient_ids: Iterable[str], appointment_ids: Itera
     locked in one query each; inside the block the functions above find them
     there and add new rows without flushing, and planning runs as one
     `planning.batch`, so the batch is written in a few statements when the block
-    ends. A refused change (SyncProblem) changes nothing, as outside a batch.
+    ends (the new rows by `bulk.insert_new`, one statement per table).
+    A refused change (SyncProblem) changes nothing, as outside a batch.
     """
     patients = _locked(Patient, practice, set(patient_ids))
     appointments = _locked(Appointment, practice, set(appointment_ids))
@@ -252,6 +253,7 @@ def batch(practice: Practice, patient_ids: Iterable[str], appointment_ids: Itera
     try:
         with planning.batch(practice, appointments, now):
             yield
+            bulk.insert_new(Patient, Appointment)  # before planning writes the reminders, which refer to them
     finally:
         _loaded.reset(token)
 

@@ -5,8 +5,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import time_machine
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, insert, select
 
+from portal import bulk
 from portal.extensions import db
 from portal.models import Appointment, AppointmentEvent, Patient, Reminder
 
@@ -126,3 +127,61 @@ def test_a_new_appointment_is_one_insert_and_nothing_is_loaded_again_after_the_c
     assert sent.count("INSERT INTO appointments") == 1
     assert not any(text.startswith("UPDATE appointments") for text in sent)
     assert sent.count("COMMIT") == 1 and sent[-1] == "COMMIT", sent  # the answer was built before it
+
+
+def test_new_rows_of_a_batch_refer_to_each_other_and_to_rows_that_existed(program, ctx, caplog):
+    program.post("/sync", json={"operations": [put_patient(1), put_patient(2), put_appointment(1, patient=1),
+                                               put_appointment(2, patient=2)]})
+    operations = [put_patient(9), put_appointment(9, patient=9), put_patient(3), put_appointment(4, patient=1),
+                  put_appointment(1, patient=3, minutes=30), put_patient(2, last_name="Neu"),
+                  put_appointment(2, patient=2, minutes=45), put_appointment(3, patient=9)]
+    response = program.post("/sync", json={"operations": operations})
+    results = response.json["results"]
+    assert response.json["failed"] == 0, results
+    assert "one by one" not in caplog.text  # written as a batch
+    assert [r["result"]["created"] for r in results] == [True, True, True, True, False, False, False, True]
+    # new rows get their IDs in the order of the operations, after the rows that existed
+    patients = dict(db.session.execute(select(Patient.external_id, Patient.id).order_by(Patient.id)).all())
+    assert list(patients) == ["p-1", "p-2", "p-9", "p-3"]
+    appointments = db.session.execute(select(Appointment).order_by(Appointment.id)).scalars().all()
+    assert [a.external_id for a in appointments] == ["a-1", "a-2", "a-9", "a-4", "a-3"]
+    answers = {r["id"]: r["result"] for r in results if r["op"] == "put_appointment"}
+    for appointment in appointments:
+        answer = answers[appointment.external_id]
+        assert appointment.patient_id == patients[answer["patient"]]
+        reminder = db.session.scalars(select(Reminder).where(Reminder.appointment_id == appointment.id,
+                                                             Reminder.start_at == appointment.start_at)).one()
+        assert (reminder.status, reminder.due_at.isoformat().replace("+00:00", "Z")) == (
+            answer["reminder"]["status"], answer["reminder"]["due_at"].replace("+00:00", "Z"))
+    misplaced = select(func.count(AppointmentEvent.id)).join(Reminder, Reminder.id == AppointmentEvent.reminder_id) \
+        .where(Reminder.appointment_id != AppointmentEvent.appointment_id)
+    assert db.session.scalar(misplaced) == 0
+    assert program.get("/appointments/a-1").json["patient"] == "p-3"
+
+
+def test_a_batch_whose_write_fails_is_applied_again_one_by_one(program, ctx, monkeypatch, caplog):
+    """Another request creates an appointment of the batch meanwhile: the batch's INSERT conflicts after
+    its new patients were written, and each operation gets the result it would get on its own."""
+    program.post("/sync", json={"operations": [put_patient(1), put_appointment(1, patient=1)]})
+    existing = db.session.scalars(select(Appointment)).one()
+    insert_new = bulk.insert_new
+
+    def conflicting(*models):
+        if Appointment in models:
+            with db.engine.connect() as other:
+                other.execute(insert(Appointment).values(
+                    practice_id=existing.practice_id, external_id="a-2", patient_id=existing.patient_id,
+                    start_at=FIRST_START, revision=0, start_offset_minutes=0, sms_reminder=True))
+                other.commit()
+        insert_new(*models)
+
+    db.session.remove()
+    monkeypatch.setattr(bulk, "insert_new", conflicting)
+    response = program.post("/sync", json={"operations": [put_patient(2), put_appointment(2, patient=2)]})
+    results = response.json["results"]
+    assert "sync batch of 2 operations applied one by one" in caplog.text
+    assert [(r["status"], r["result"]["created"]) for r in results] == [(200, True), (200, False)], results
+    assert results[1]["result"]["patient"] == "p-2" and results[1]["result"]["reminder"]["status"] == "planned"
+    rows = db.session.execute(select(Appointment.external_id, Patient.external_id).join(Patient)
+                              .order_by(Appointment.id)).all()
+    assert rows == [("a-1", "p-1"), ("a-2", "p-2")]
