@@ -5,7 +5,7 @@ moves the appended changes into usage_days, every minute from the scheduler.
 """
 from datetime import date
 
-from sqlalchemy import case, delete, func, select, true
+from sqlalchemy import case, delete, func, literal, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .access import Principal, practice_condition
@@ -14,37 +14,36 @@ from .models import USAGE_SERIES, UsageDay, UsageDelta
 from .models.base import one_of
 
 
-def totals(principal: Principal, since: date, practice_ids: list[int] | None = None,
-           by_practice: bool = False) -> dict:
-    """{day or practice ID: {series: count}} of what `principal` may see from `since` on (of `practice_ids`
-    only, when given), in two queries."""
+def totals(principal: Principal, since: date, practice_ids: list[int] | None = None, by: str | None = "day") -> dict:
+    """{day, practice ID (by="practice_id") or None (by=None: the whole period): {series: count}} of what
+    `principal` may see from `since` on (of `practice_ids` only, when given), in two queries."""
     result: dict = {}
 
-    def add(key, series: str, count: int) -> None:
+    def add(key, series: str, count: int | None) -> None:
         figures = result.setdefault(key, dict.fromkeys(USAGE_SERIES, 0))
-        figures[series] += count
+        figures[series] += count or 0
 
     days = UsageDay.__table__.c
-    for row in db.session.execute(_scoped(
-            select(days.practice_id if by_practice else days.day, *[func.sum(days[name]) for name in USAGE_SERIES]),
-            days, principal, since, practice_ids, by_practice)):
+    for row in db.session.execute(_scoped(select(*_key(days, by), *[func.sum(days[name]) for name in USAGE_SERIES]),
+                                          days, principal, since, practice_ids, by)):
         for name, count in zip(USAGE_SERIES, row[1:]):
             add(row[0], name, count)
     deltas = UsageDelta.__table__.c
-    key = deltas.practice_id if by_practice else deltas.day
-    for row in db.session.execute(_scoped(
-            select(key, deltas.series, func.sum(deltas.delta)).group_by(deltas.series),
-            deltas, principal, since, practice_ids, by_practice)):
+    for row in db.session.execute(_scoped(select(*_key(deltas, by), deltas.series, func.sum(deltas.delta)),
+                                          deltas, principal, since, practice_ids, by).group_by(deltas.series)):
         add(row[0], row[1], row[2])
     return result
 
 
-def _scoped(statement, columns, principal: Principal, since: date, practice_ids: list[int] | None,
-            by_practice: bool):
+def _key(columns, by: str | None) -> list:
+    return [columns[by] if by else literal(None)]
+
+
+def _scoped(statement, columns, principal: Principal, since: date, practice_ids: list[int] | None, by: str | None):
     statement = statement.where(columns.day >= since, practice_condition(principal, columns.practice_id))
     if practice_ids is not None:
         statement = statement.where(one_of(columns.practice_id, practice_ids))
-    return statement.group_by(columns.practice_id if by_practice else columns.day)
+    return statement.group_by(columns[by]) if by else statement
 
 
 def fold() -> None:

@@ -156,7 +156,7 @@ def test_usage_of_one_practice_reads_only_that_practice(as_user, tenants, sent_r
         event.remove(db.engine, "before_cursor_execute", note)
     assert not [statement for statement in statements if "FROM reminders" in statement and "count(" in statement]
     counts = [(statement, parameters) for statement, parameters in statements if "FROM usage_d" in statement]
-    assert len(counts) == 4  # the chart's and the table's: the daily totals and the changes not folded yet
+    assert len(counts) == 6  # the chart, the table and its total: the daily totals and the changes not folded yet
     for statement, parameters in counts:
         assert re.search(r"practice_id (= |IN \()", statement), statement
         values = parameters.values() if isinstance(parameters, dict) else parameters

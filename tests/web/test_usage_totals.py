@@ -104,7 +104,7 @@ def test_a_group_administrator_sees_only_the_totals_of_the_group(make, tenants):
         make.reminder(appointment, status="submitted", submit_started_at=TODAY, submitted_at=TODAY)
     db.session.commit()
     usage.fold()
-    admin = usage.totals(Principal(user=tenants["admin"]), TODAY.date(), by_practice=True)
+    admin = usage.totals(Principal(user=tenants["admin"]), TODAY.date(), by="practice_id")
     assert admin == {tenants["practice"].id: {"delivered": 0, "delivery_failed": 0, "pending": 1, "refused": 0,
                                               "outcome_unknown": 0}}
 

@@ -247,7 +247,7 @@ def usage():
                            chooser=chooser, selected=selected, page=page,
                            per_practice=usage_figures.per_practice(principal(), days, [practice] if practice
                                                                    else page.items),
-                           total=usage_figures.total(figures))
+                           total=usage_figures.total(principal(), days, practice))
 
 
 def _field_errors(form, error: administration.Invalid) -> None:

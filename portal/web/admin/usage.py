@@ -47,16 +47,19 @@ def daily(principal: Principal, days: int, practice: Practice | None = None) -> 
 def per_practice(principal: Principal, days: int, practices: list) -> list[dict]:
     """Totals of the period for each of `practices` (rows with id, slug and name): one page of a vendor's thousands."""
     rows = {item.id: Day(date.today()) for item in practices}
-    for practice_id, figures in usage.totals(principal, _since(days), practice_ids=list(rows), by_practice=True).items():
+    for practice_id, figures in usage.totals(principal, _since(days), practice_ids=list(rows),
+                                             by="practice_id").items():
         _add(rows[practice_id], figures)
     return [{"practice": item, "figures": rows[item.id]} for item in practices]
 
 
-def total(figures: list[Day]) -> Day:
-    """The period's sum of the daily figures: the table's last row, whichever page of it is shown."""
-    result = Day(figures[0].day)
-    for day in figures:
-        _add(result, {series: getattr(day, series) for series in usage.USAGE_SERIES})
+def total(principal: Principal, days: int, practice: Practice | None = None) -> Day:
+    """The period's sum over every practice in view (or `practice`): the table's last row, whichever page
+    of it is shown."""
+    result = Day(date.today())
+    for figures in usage.totals(principal, _since(days), practice_ids=[practice.id] if practice else None,
+                                by=None).values():
+        _add(result, figures)
     return result
 
 
