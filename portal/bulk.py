@@ -1,12 +1,11 @@
 """A batch's new rows in one INSERT per table, its changed rows in one UPDATE per table and set of columns,
 whatever their number (POST /sync)."""
 import functools
-
 from collections import defaultdict
 
 from sqlalchemy import ARRAY, bindparam, column, func, insert, inspect, select, update
-from sqlalchemy.orm import MANYTOONE, ColumnProperty, make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import MANYTOONE, ColumnProperty, make_transient, make_transient_to_detached
+from sqlalchemy.orm.attributes import get_history
 from sqlalchemy.orm.exc import StaleDataError
 
 from .extensions import db
@@ -41,11 +40,20 @@ def _insert(mapper, rows: list) -> None:
     ids = sorted(db.session.connection().scalars(_from_arrays(mapper.local_table), arrays))
     key = mapper.primary_key[0].key
     for row, row_values, id_ in zip(rows, values, ids, strict=True):
-        db.session.expunge(row)
-        # every column as written (none left to load), then as if loaded just now: nothing to flush
-        inspect(row).dict.update(row_values, **{key: id_})
-        make_transient_to_detached(row)
-        db.session.add(row)
+        _as_loaded(row, {**row_values, key: id_})  # every column as written: none left to load
+
+
+def _as_loaded(row, values: dict) -> None:
+    """The row with `values` as if loaded just now: no history, so the flush leaves it alone.
+
+    `set_committed_value` would clear the history too, but leave the row flagged as modified, and the
+    flush's work on a thousand such rows costs about what their UPDATEs did.
+    """
+    db.session.expunge(row)
+    make_transient(row)  # drops a persistent row's identity key: make_transient_to_detached takes no other
+    inspect(row).dict.update(values)
+    make_transient_to_detached(row)
+    db.session.add(row)
 
 
 def _values(mapper, row, columns: dict) -> dict:
@@ -79,7 +87,7 @@ def _from_arrays(table):
 
 
 def update_changed(*models) -> None:
-    """Write the changes of the session's loaded objects of `models`, and mark them unchanged, as a flush would.
+    """Write the session's changed objects of `models` and mark them unchanged, as a flush would.
 
     On PostgreSQL one `UPDATE ... FROM unnest(arrays)` per table and set of changed columns (the flush,
     too, sends one executemany per set): a batch's thousand changed rows are one statement, whose text is
@@ -106,13 +114,14 @@ def update_changed(*models) -> None:
 
 def _changes(mapper, row) -> dict | None:
     """The row's changed columns and their values as the flush would write them, the foreign keys of
-    the objects it now refers to included; None when a collection changed (the flush writes it then)."""
+    the objects it now refers to (written by now) included; None when a collection changed (the flush
+    writes the row then)."""
     state = inspect(row)
     changes = {}
     for key in state.committed_state:
         prop = mapper.attrs[key]
         if isinstance(prop, ColumnProperty):
-            if state.attrs[key].history.has_changes():
+            if get_history(row, key).has_changes():
                 changes[key] = state.dict[key]
         elif prop.direction is MANYTOONE:
             target = state.dict.get(key)
@@ -133,10 +142,7 @@ def _update(mapper, keys: tuple, rows: list) -> None:
     if written != len(rows):
         raise StaleDataError(f"UPDATE of {mapper.local_table.name} expected {len(rows)} rows, matched {written}")
     for row, changes in rows:
-        state = inspect(row)
-        for key in [*state.committed_state, *changes]:
-            # as loaded with the values written: no history left, so the flush has nothing to write
-            set_committed_value(row, key, changes.get(key, state.dict.get(key)))
+        _as_loaded(row, changes)
 
 
 @functools.cache
