@@ -145,7 +145,7 @@ def _update(mapper, keys: tuple, rows: list) -> None:
         _as_loaded(row, changes)
 
 
-@functools.cache
+@functools.lru_cache(maxsize=256)  # one statement per set of columns: bounded, as the sets may vary
 def _update_from_arrays(table, keys: tuple):
     (key_column,) = table.primary_key.columns
     columns = {"row_id": key_column} | {key: table.c[key] for key in keys}
