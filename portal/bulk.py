@@ -1,8 +1,12 @@
-"""A batch's new rows in one INSERT per table, whatever their number (POST /sync)."""
+"""A batch's new rows in one INSERT per table, its changed rows in one UPDATE per table and set of columns,
+whatever their number (POST /sync)."""
 import functools
+from collections import defaultdict
 
-from sqlalchemy import ARRAY, bindparam, column, func, insert, inspect, select
-from sqlalchemy.orm import MANYTOONE, make_transient_to_detached
+from sqlalchemy import ARRAY, bindparam, column, func, insert, inspect, select, update
+from sqlalchemy.orm import MANYTOONE, ColumnProperty, make_transient, make_transient_to_detached
+from sqlalchemy.orm.attributes import get_history
+from sqlalchemy.orm.exc import StaleDataError
 
 from .extensions import db
 
@@ -36,18 +40,27 @@ def _insert(mapper, rows: list) -> None:
     ids = sorted(db.session.connection().scalars(_from_arrays(mapper.local_table), arrays))
     key = mapper.primary_key[0].key
     for row, row_values, id_ in zip(rows, values, ids, strict=True):
-        db.session.expunge(row)
-        # every column as written (none left to load), then as if loaded just now: nothing to flush
-        inspect(row).dict.update(row_values, **{key: id_})
-        make_transient_to_detached(row)
-        db.session.add(row)
+        _as_loaded(row, {**row_values, key: id_})  # every column as written: none left to load
+
+
+def _as_loaded(row, values: dict) -> None:
+    """The row with `values` as if loaded just now: no history, so the flush leaves it alone.
+
+    `set_committed_value` would clear the history too, but leave the row flagged as modified, and the
+    flush's work on a thousand such rows costs about what their UPDATEs did.
+    """
+    db.session.expunge(row)
+    make_transient(row)  # drops a persistent row's identity key: make_transient_to_detached takes no other
+    inspect(row).dict.update(values)
+    make_transient_to_detached(row)
+    db.session.add(row)
 
 
 def _values(mapper, row, columns: dict) -> dict:
     """The row's column values as the flush would write them: as set, else the column's default, and the
     foreign keys of the objects it refers to (written by now)."""
     loaded = inspect(row).dict
-    values = {key: loaded[key] if key in loaded else _default(col) for key, col in columns.items()}
+    values = {key: loaded[key] if key in loaded else _generated(col.default) for key, col in columns.items()}
     for relationship in mapper.relationships:
         target = loaded.get(relationship.key)
         if relationship.direction is MANYTOONE and target is not None:
@@ -56,12 +69,12 @@ def _values(mapper, row, columns: dict) -> dict:
     return values
 
 
-def _default(col):
-    """The column's default as the flush computes it; a server-side one alone would not apply here, and
-    the tables written here have none."""
-    if col.default is None:
+def _generated(default):
+    """A column's default (or onupdate) as the flush computes it; a server-side one alone would not apply
+    here, and the tables written here have none."""
+    if default is None:
         return None
-    return col.default.arg(None) if col.default.is_callable else col.default.arg
+    return default.arg(None) if default.is_callable else default.arg
 
 
 @functools.cache
@@ -71,3 +84,72 @@ def _from_arrays(table):
         *[column(col.name, col.type) for col in columns], with_ordinality="ordinality").render_derived(name="batch")
     rows = select(*[batch.c[col.name] for col in columns]).order_by(batch.c.ordinality)
     return insert(table).from_select(columns, rows).returning(*table.primary_key.columns)
+
+
+def update_changed(*models) -> None:
+    """Write the session's changed objects of `models` and mark them unchanged, as a flush would.
+
+    On PostgreSQL one `UPDATE ... FROM unnest(arrays)` per table and set of changed columns (the flush,
+    too, sends one executemany per set): a batch's thousand changed rows are one statement, whose text is
+    the same for any batch, and a statement trigger (the usage totals') runs once. The rows are the
+    batch's, locked when it loaded them; the tables keep no ORM version counter (`revision` is the
+    program's, a plain column). SQLite runs in-process: there the flush writes them.
+    """
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    dirty = list(db.session.dirty)
+    for model in models:
+        mapper = inspect(model)
+        # what the flush adds to every changed row: updated_at = utcnow()
+        onupdate = {key: _generated(col.onupdate) for key, col in mapper.columns.items() if col.onupdate}
+        groups = defaultdict(list)
+        for row in dirty:
+            changes = _changes(mapper, row) if type(row) is model else None
+            if changes:
+                changes = onupdate | changes
+                groups[tuple(sorted(changes))].append((row, changes))
+        for keys, rows in groups.items():
+            _update(mapper, keys, rows)
+
+
+def _changes(mapper, row) -> dict | None:
+    """The row's changed columns and their values as the flush would write them, the foreign keys of
+    the objects it now refers to (written by now) included; None when a collection changed (the flush
+    writes the row then)."""
+    state = inspect(row)
+    changes = {}
+    for key in state.committed_state:
+        prop = mapper.attrs[key]
+        if isinstance(prop, ColumnProperty):
+            if get_history(row, key).has_changes():
+                changes[key] = state.dict[key]
+        elif prop.direction is MANYTOONE:
+            target = state.dict.get(key)
+            for local, remote in prop.local_remote_pairs:
+                foreign_key = mapper.get_property_by_column(local).key
+                value = None if target is None else getattr(target, remote.key)
+                if value != state.dict.get(foreign_key):
+                    changes[foreign_key] = value
+        else:
+            return None
+    return changes
+
+
+def _update(mapper, keys: tuple, rows: list) -> None:
+    arrays = {f"changed_{key}": [changes[key] for _, changes in rows] for key in keys}
+    arrays["changed_row_id"] = [inspect(row).identity[0] for row, _ in rows]
+    written = db.session.connection().execute(_update_from_arrays(mapper.local_table, keys), arrays).rowcount
+    if written != len(rows):
+        raise StaleDataError(f"UPDATE of {mapper.local_table.name} expected {len(rows)} rows, matched {written}")
+    for row, changes in rows:
+        _as_loaded(row, changes)
+
+
+@functools.lru_cache(maxsize=256)  # one statement per set of columns: bounded, as the sets may vary
+def _update_from_arrays(table, keys: tuple):
+    (key_column,) = table.primary_key.columns
+    columns = {"row_id": key_column} | {key: table.c[key] for key in keys}
+    batch = func.unnest(*[bindparam(f"changed_{key}", type_=ARRAY(col.type)) for key, col in columns.items()]
+                        ).table_valued(*[column(key, col.type) for key, col in columns.items()]
+                                       ).render_derived(name="batch")
+    return update(table).where(key_column == batch.c.row_id).values({key: batch.c[key] for key in keys})

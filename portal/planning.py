@@ -110,6 +110,7 @@ def batch(practice: Practice, appointments: list[Appointment], now: datetime):
     try:
         yield current
         bulk.insert_new(Reminder)  # one statement for the batch's new rows; the events written next need their IDs
+        bulk.update_changed(Reminder)
         current.run.finish()
     finally:
         _batch.reset(token)

@@ -241,7 +241,8 @@ def batch(practice: Practice, patient_ids: Iterable[str], appointment_ids: Itera
     locked in one query each; inside the block the functions above find them
     there and add new rows without flushing, and planning runs as one
     `planning.batch`, so the batch is written in a few statements when the block
-    ends (the new rows by `bulk.insert_new`, one statement per table).
+    ends (the new rows by `bulk.insert_new`, one statement per table, the changed ones by
+    `bulk.update_changed`, one per table and set of changed columns).
     A refused change (SyncProblem) changes nothing, as outside a batch.
     """
     patients = _locked(Patient, practice, set(patient_ids))
@@ -254,6 +255,7 @@ def batch(practice: Practice, patient_ids: Iterable[str], appointment_ids: Itera
         with planning.batch(practice, appointments, now):
             yield
             bulk.insert_new(Patient, Appointment)  # before planning writes the reminders, which refer to them
+            bulk.update_changed(Patient, Appointment)
     finally:
         _loaded.reset(token)
 

@@ -185,3 +185,47 @@ def test_a_batch_whose_write_fails_is_applied_again_one_by_one(program, ctx, mon
     rows = db.session.execute(select(Appointment.external_id, Patient.external_id).join(Patient)
                               .order_by(Appointment.id)).all()
     assert rows == [("a-1", "p-1"), ("a-2", "p-2")]
+
+
+def test_a_batch_writes_the_columns_each_row_changed_with_updated_at_and_revision(program, ctx):
+    """Some columns of some rows, a refused operation among them: checked against the database afterwards."""
+    program.post("/sync", json={"operations": [put_patient(1), put_patient(2), put_patient(3, revision=7),
+                                               put_appointment(1, patient=1), put_appointment(2, patient=2),
+                                               put_appointment(3, patient=3)]})
+    later = NOW + timedelta(hours=1)
+    moved, untick = put_appointment(1, patient=2, minutes=30), put_appointment(2, patient=2)
+    moved["data"]["revision"], untick["data"]["sms_reminder"] = 3, False
+    operations = [put_patient(1, last_name="Neu", revision=5), put_patient(2), put_patient(3, revision=2), moved,
+                  untick]
+    updates = []
+
+    def update(conn, cursor, text, params, context, executemany):
+        words = text.split()
+        if words[0] == "UPDATE" and words[1] in ("patients", "appointments", "reminders"):
+            updates.append((words[1], "from arrays" if "FROM unnest(" in text and not executemany else "by row"))
+
+    event.listen(db.engine, "before_cursor_execute", update)
+    try:
+        with time_machine.travel(later, tick=False):
+            results = program.post("/sync", json={"operations": operations}).json["results"]
+    finally:
+        event.remove(db.engine, "before_cursor_execute", update)
+    assert [r["status"] for r in results] == [200, 200, 409, 200, 200], results
+    db.session.expire_all()
+    patients = {p.external_id: p for p in db.session.scalars(select(Patient).order_by(Patient.id))}
+    assert [(p.last_name, p.name_key, p.revision, p.updated_at) for p in patients.values()] == [
+        ("Neu", " erika neu ", 5, later), ("Muster2", " erika muster2 ", 0, NOW), ("Muster3", " erika muster3 ", 7, NOW)]
+    appointments = db.session.scalars(select(Appointment).order_by(Appointment.id)).all()
+    assert [(a.patient_id, a.start_at, a.sms_reminder, a.revision, a.updated_at) for a in appointments] == [
+        (patients["p-2"].id, FIRST_START + timedelta(minutes=45), True, 3, later),
+        (patients["p-2"].id, FIRST_START + timedelta(minutes=30), False, 0, later),
+        (patients["p-3"].id, FIRST_START + timedelta(minutes=45), True, 0, NOW)]
+    reminders = db.session.execute(select(Appointment.external_id, Reminder.status, Reminder.reason,
+                                          Reminder.updated_at).join(Appointment).order_by(Reminder.id)).all()
+    assert reminders == [("a-1", "cancelled", "appointment_moved", later),
+                         ("a-2", "skipped", "appointment_opt_out", later), ("a-3", "planned", None, NOW),
+                         ("a-1", "planned", None, later)]
+    if db.engine.dialect.name == "postgresql":
+        # one statement per table and set of changed columns, and nothing left for the flush
+        assert updates == [("patients", "from arrays"), *[("appointments", "from arrays")] * 2,
+                           *[("reminders", "from arrays")] * 2], updates
