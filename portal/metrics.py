@@ -30,7 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from . import logs, sending
 from .extensions import db
-from .models import Reminder, utcnow
+from .models import Reminder, UsageDelta, utcnow
 
 log = logging.getLogger(__name__)
 bp = Blueprint("metrics", __name__)
@@ -138,6 +138,9 @@ def _database_gauges(now: datetime):
         Reminder.status == "failed", Reminder.provider_error_code == sending.OUTCOME_UNKNOWN))
     yield GaugeMetricFamily("praxis_outcome_unknown", "Reminders that may have been sent (not resent)",
                             value=unknown)
+    # Grows when the scheduler's usage job stops: the usage page then reads ever more changes.
+    yield GaugeMetricFamily("praxis_usage_changes_unfolded", "Usage changes not yet folded into the daily totals",
+                            value=db.session.scalar(select(func.count()).select_from(UsageDelta)))
 
 
 def _rq_gauges():

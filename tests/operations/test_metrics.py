@@ -101,3 +101,17 @@ def test_metrics_need_the_token_when_one_is_set(client, app, monkeypatch):
     assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
     assert "praxis_reminders" in client.get("/metrics", headers={"Authorization": "Bearer scrape-secret"}
                                             ).get_data(as_text=True)
+
+
+def test_the_usage_changes_not_folded_show_until_the_usage_job_folds_them(make, client):
+    """An operator sees the usage job fall behind: the unfolded changes grow until it folds them."""
+    from portal import usage
+
+    practice = make.licensed_practice()
+    now = datetime.now(timezone.utc)
+    appointment = make.appointment(make.patient(practice), now + timedelta(days=1))
+    make.reminder(appointment, status="submitted", submit_started_at=now, submitted_at=now)
+    db.session.commit()
+    assert value(scrape(client), "praxis_usage_changes_unfolded") == 1  # one practice, day and series
+    usage.fold()
+    assert value(scrape(client), "praxis_usage_changes_unfolded") == 0
