@@ -17,9 +17,17 @@ def effective_settings(practice: Practice) -> dict[str, settings_rules.Effective
     return settings_rules.effective(own_settings(practice.group), own_settings(practice))
 
 
+def effective_setting(practice: Practice, name: str):
+    """The effective value of one setting for `practice` (a page of results asks for its zone often)."""
+    return settings_rules.effective_one(name, getattr(practice.group, name), getattr(practice, name)).value
+
+
+def local_zone(practice: Practice) -> ZoneInfo:
+    return ZoneInfo(effective_setting(practice, "timezone"))
+
+
 def local_now(practice: Practice, now: datetime | None = None) -> datetime:
-    zone = ZoneInfo(effective_settings(practice)["timezone"].value)
-    return (now or utcnow()).astimezone(zone)
+    return (now or utcnow()).astimezone(local_zone(practice))
 
 
 def local_today(practice: Practice, now: datetime | None = None) -> date:

@@ -13,7 +13,7 @@ from .access import Principal, scoped
 from .extensions import db
 from .models import Appointment, Practice, Reminder
 from .models.base import one_of
-from .practices import effective_settings
+from .practices import local_zone
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ def reminder_ids(principal: Principal, practice: Practice, chosen: ReminderFilte
     IDs, not rows: ordering a practice's thousands of reminders then takes the index
     `ix_reminders_practice_start` alone, and only the page's fifty rows are read (`load`).
     """
-    zone = ZoneInfo(effective_settings(practice)["timezone"].value)
+    zone = local_zone(practice)
     statement = scoped(principal, Reminder).with_only_columns(Reminder.id).where(Reminder.practice_id == practice.id)
     if chosen.status:
         statement = statement.where(Reminder.status == chosen.status)

@@ -28,12 +28,17 @@ from .domain.verdict import state as verdict_state
 from .extensions import db
 from .i18n import domain_text
 from .models import Appointment, AppointmentEvent, DeliveryReport, Patient, Practice, Reminder, utcnow
-from .practices import effective_settings, licence_in_force
+from .models.base import one_of
+from .practices import licence_in_force, local_zone
 from .sending import quota_usage, submission
 
 # The practice program counts as offline when it has not called for this long.
 ONLINE_WITHIN = timedelta(hours=24)
 SEARCH_ZONE = ZoneInfo("Europe/Berlin")
+# A name borne by more patients in scope than this is searched from the newest appointments (`_named`).
+NAME_CANDIDATES = 2000
+# The lookup page counts matches up to this many; beyond, it asks to narrow the search.
+COUNTED_MATCHES = 1000
 
 
 @dataclass
@@ -79,7 +84,8 @@ class Details:
 # --- search -----------------------------------------------------------------------------
 
 def search(principal: Principal, criteria: Criteria) -> Select:
-    """Matching appointments within the caller's scope, newest start first (a statement to page)."""
+    """Matching appointments within the caller's scope, newest start first (a statement to page; a name is
+    looked up among the patients first, see `_named`)."""
     statement = (
         scoped(principal, Appointment)
         .join(Appointment.patient)
@@ -88,9 +94,30 @@ def search(principal: Principal, criteria: Criteria) -> Select:
                  joinedload(Appointment.practice).options(joinedload(Practice.group), selectinload(Practice.licences)))
         .order_by(Appointment.start_at.desc(), Appointment.id.desc())
     )
-    for condition in _conditions(criteria):
+    for condition in _conditions(criteria) + _named(principal, criteria):
         statement = statement.where(condition)
     return statement
+
+
+def _named(principal: Principal, criteria: Criteria) -> list:
+    """The name's conditions on the appointments: the IDs of the patients in scope who bear it, when few do.
+
+    Each word starts a word of the stored key (folded the same way), in any order. Which plan is
+    fast depends on how many patients bear the name, and the database cannot tell from `LIKE
+    '% word%'`: for a name few bear it must start from them, for a common surname from the newest
+    appointments (`ix_appointments_start`), where the first page's matches come soon. Counting
+    them, up to `NAME_CANDIDATES`, decides: their IDs, or the name itself for the newest-first walk.
+    """
+    if not (criteria.name and criteria.name.strip()):
+        return []
+    words = name_query(criteria.name) or [criteria.name.strip()]
+    likes = [Patient.name_key.like(f"% {_escape_like(word)}%", escape="\\") for word in words]
+    patients = scoped(principal, Patient).with_only_columns(Patient.id).where(*likes)
+    if criteria.practice:
+        chosen = select(Practice.id).where(Practice.slug == criteria.practice)
+        patients = patients.where(Patient.practice_id.in_(chosen))
+    found = db.session.scalars(patients.limit(NAME_CANDIDATES + 1)).all()
+    return likes if len(found) > NAME_CANDIDATES else [one_of(Appointment.patient_id, found)]
 
 
 def _conditions(criteria: Criteria) -> list:
@@ -100,10 +127,6 @@ def _conditions(criteria: Criteria) -> list:
         e164, key = normalize_phone_query(criteria.phone), phone_key(criteria.phone)
         conditions.append(or_(Patient.mobile_e164 == e164, Patient.mobile_key == key) if e164
                           else Patient.mobile_key == (key or criteria.phone.strip()))
-    if criteria.name and criteria.name.strip():
-        # Each word starts a word of the stored key (folded the same way), in any order.
-        words = name_query(criteria.name) or [criteria.name.strip()]
-        conditions += [Patient.name_key.like(f"% {_escape_like(word)}%", escape="\\") for word in words]
     if criteria.appointment and criteria.appointment.strip():
         text = criteria.appointment.strip().lstrip("#")
         by_id = [Appointment.id == int(text)] if text.isascii() and text.isdigit() and len(text) < 12 else []
@@ -186,7 +209,8 @@ def appointment_details(principal: Principal, appointment_id: int) -> Details | 
 def verdict_context(appointment: Appointment, reports: dict[int, tuple[str | None, str | None]]) -> Context:
     """What `domain.verdict` needs of an appointment besides its reminders, for the current reader."""
     patient = appointment.patient
-    return Context(zone=_zone(appointment.practice), locale=_locale(), mobile=patient.mobile_e164 or patient.mobile_raw,
+    return Context(zone=local_zone(appointment.practice), locale=_locale(),
+                   mobile=patient.mobile_e164 or patient.mobile_raw,
                    consent_withdrawn_at=patient.consent_withdrawn_at, reports=reports)
 
 
@@ -482,12 +506,10 @@ def source_text(code: str) -> str:
     }.get(code, code)
 
 
-def _zone(practice: Practice) -> ZoneInfo:
-    return ZoneInfo(effective_settings(practice)["timezone"].value)
 
 
 def _local(moment: datetime | None, practice: Practice) -> str:
-    return moment.astimezone(_zone(practice)).strftime("%d.%m.%Y %H:%M") if moment else "–"
+    return moment.astimezone(local_zone(practice)).strftime("%d.%m.%Y %H:%M") if moment else "–"
 
 
 def _iso_local(text: str | None, event: AppointmentEvent) -> str:

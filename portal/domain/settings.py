@@ -53,13 +53,16 @@ class Effective:
 
 def effective(group: Mapping[str, Any] | None, practice: Mapping[str, Any] | None = None) -> dict[str, Effective]:
     """Each inherited setting's effective value and the level it comes from."""
-    result = {}
-    for name, default in DEFAULTS.items():
-        result[name] = Effective(default, "default")
-        for level, values in (("group", group), ("practice", practice)):
-            if values is not None and values.get(name) is not None:
-                result[name] = Effective(values[name], level)
-    return result
+    return {name: effective_one(name, (group or {}).get(name), (practice or {}).get(name)) for name in DEFAULTS}
+
+
+def effective_one(name: str, group_value: Any, practice_value: Any) -> Effective:
+    """One setting's effective value: the practice's, else its group's, else the default."""
+    if practice_value is not None:
+        return Effective(practice_value, "practice")
+    if group_value is not None:
+        return Effective(group_value, "group")
+    return Effective(DEFAULTS[name], "default")
 
 
 def setting_problem(name: str, value: Any) -> str | None:

@@ -80,6 +80,8 @@ class Appointment(db.Model):
         Index("ix_appointments_practice_start", "practice_id", "start_at"),
         # Support looks up the practice program's ID without knowing the practice.
         Index("ix_appointments_external_id", "external_id"),
+        # A common surname in every practice: its newest appointments, walked in order (support._named).
+        Index("ix_appointments_start", "start_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -6,11 +6,12 @@ from typing import Callable
 from zoneinfo import ZoneInfo
 
 from flask import abort, request
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, format_number, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from flask_sqlalchemy.pagination import Pagination
+from flask_sqlalchemy.pagination import Pagination, SelectPagination
 from sqlalchemy import func, select
+from sqlalchemy.orm import lazyload
 from wtforms.fields.choices import SelectChoice
 
 from ..access import Principal
@@ -23,7 +24,7 @@ from ..extensions import db
 from ..models import LICENCE_STATUSES
 from ..support import kind_text, licence_status_text
 from ..i18n import domain_text
-from ..practices import effective_settings
+from ..practices import effective_setting
 
 PER_PAGE = 50
 
@@ -65,6 +66,18 @@ def paginate(statement, per_page: int = PER_PAGE):
     return db.paginate(statement, page=page, per_page=per_page, error_out=False)
 
 
+class _CappedPage(SelectPagination):
+    """Counted up to `cap` rows (`capped` when more match): a common surname matches hundreds of
+    thousands of appointments, and counting them all costs more than finding the page."""
+
+    def _query_count(self) -> int:
+        cap = self._query_args["cap"]
+        rows = self._query_args["select"].options(lazyload("*")).order_by(None).limit(cap + 1).subquery()
+        count = db.session.scalar(select(func.count()).select_from(rows))
+        self.capped = count > cap
+        return min(count, cap)
+
+
 class _PageOfIds(Pagination):
     def _query_items(self) -> list:
         ids = list(db.session.scalars(self._query_args["ids"].limit(self.per_page).offset(self._query_offset)))
@@ -73,6 +86,13 @@ class _PageOfIds(Pagination):
 
     def _query_count(self) -> int:
         return db.session.scalar(select(func.count()).select_from(self._query_args["ids"].order_by(None).subquery()))
+
+
+def paginate_capped(statement, cap: int, per_page: int = PER_PAGE) -> Pagination:
+    """One page of `statement`, its total counted up to `cap` (then `page.capped`)."""
+    page = page_number(request.args.get("page", type=int))
+    return _CappedPage(select=statement, session=db.session, page=page, per_page=per_page, error_out=False,
+                       cap=cap)
 
 
 def paginate_ids(ids, load: Callable[[list[int]], list], per_page: int = PER_PAGE) -> Pagination:
@@ -122,6 +142,7 @@ def register_filters(app) -> None:
         dt=_datetime,
         d=_date,
         mask=mask_phone,
+        number=format_number,
         reason=lambda code: reason_text(code, locale_code()) if code else "",
         status=lambda code: status_text(code, locale_code()) if code else "",
         verdict=lambda code: verdict_text(code, locale_code()) if code else "",
@@ -129,7 +150,7 @@ def register_filters(app) -> None:
         audit_sentence=lambda entry: audit_text.describe(entry.action, entry.object_key, locale_code()),
         audit_changes=lambda entry: audit_text.changes(entry.before, entry.after, locale_code()),
         domain=domain_text,
-        zone=lambda practice: effective_settings(practice)["timezone"].value,
+        zone=lambda practice: effective_setting(practice, "timezone"),
     )
 
 

@@ -53,3 +53,42 @@ def test_the_api_lookup_uses_the_same_keys(api, make, tenants, people):
     response = client.get("/lookup", query_string={"name": "Becker Christa", "phone": "0176 9876503"})
     assert [found["patient"]["id"] for found in response.json["appointments"]] == ["P-4"]
     assert client.get("/lookup", query_string={"name": "Weis Hans"}).json["appointments"] == []
+
+
+@pytest.fixture
+def richters(make, tenants):
+    """Five Richters at the home practice and three at the foreign one, appointments an hour apart."""
+    start = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=2)
+    found = {}
+    for n, practice in enumerate([tenants["practice"]] * 5 + [tenants["other"]] * 3):
+        patient = make.patient(practice, external_id=f"R-{n}", first_name=f"Vorname{n}", last_name="Richter")
+        found[f"R-{n}"] = make.appointment(patient, start + timedelta(hours=n), external_id=f"A-R-{n}").id
+    make.appointment(make.patient(tenants["practice"], external_id="X", first_name="Rita", last_name="Lang"),
+                     start, external_id="A-X")
+    return found
+
+
+@pytest.mark.parametrize("candidates", [100, 4, 2], ids=["few bear it", "common in scope", "common everywhere"])
+@pytest.mark.parametrize("user, expected", [
+    ("support", [f"R-{n}" for n in reversed(range(8))]),
+    ("admin", [f"R-{n}" for n in reversed(range(5))]),
+])
+def test_a_surname_is_found_newest_first_however_many_bear_it(monkeypatch, api, make, tenants, richters,
+                                                              candidates, user, expected):
+    # a name borne by more patients in scope than NAME_CANDIDATES is searched from the newest appointments
+    monkeypatch.setattr("portal.support.NAME_CANDIDATES", candidates)
+    client = api(make.token(tenants[user]))
+    found = client.get("/lookup", query_string={"name": "richter"}).json["appointments"]
+    assert [item["patient"]["id"] for item in found] == expected
+    two = client.get("/lookup", query_string={"name": "Richter", "limit": 2}).json
+    assert [item["patient"]["id"] for item in two["appointments"]] == expected[:2] and two["more"] is True
+    one_practice = client.get("/lookup", query_string={"name": "Richter vorname", "practice": "nord-1"}).json
+    assert [item["patient"]["id"] for item in one_practice["appointments"]] == [f"R-{n}" for n in reversed(range(5))]
+
+
+@pytest.mark.parametrize("counted, hint", [(3, "Mehr als 3 Termine gefunden"), (100, None)])
+def test_the_lookup_page_counts_a_common_name_up_to_a_limit(monkeypatch, as_user, tenants, richters, counted, hint):
+    monkeypatch.setattr("portal.support.COUNTED_MATCHES", counted)
+    page = as_user(tenants["support"]).get("/support/", query_string={"name": "Richter"}).get_data(as_text=True)
+    assert all(f"/support/appointments/{appointment_id}\"" in page for appointment_id in richters.values())
+    assert (hint in page) if hint else 'id="capped"' not in page

@@ -9,7 +9,7 @@ from ...access import get_or_404, get_practice_or_404, group_condition, scoped
 from ...audit import record
 from ...extensions import db
 from ...models import AuditEntry, Patient, Practice
-from ..common import choices, paginate, permission_required, principal
+from ..common import choices, paginate, paginate_capped, permission_required, principal
 from .forms import AuditFilterForm, LookupForm
 
 bp = Blueprint("support", __name__, url_prefix="/support")
@@ -23,7 +23,7 @@ def lookup():
     form.practice.choices = choices([("", _("All practices"))] + [(p.slug, p.name) for p in practices])
     page, verdicts = None, {}
     if form.validate() and form.criteria().given():
-        page = paginate(support.search(principal(), form.criteria()))
+        page = paginate_capped(support.search(principal(), form.criteria()), support.COUNTED_MATCHES)
         verdicts = support.appointment_verdicts(page.items, support.reminders_by_appointment(page.items))
     return render_template("support/lookup.html", form=form, page=page, verdicts=verdicts)
 
