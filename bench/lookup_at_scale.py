@@ -14,8 +14,8 @@ It then prints p50/p95 in milliseconds of
 
 - `GET /api/v1/lookup` by phone, name, surname alone, appointment ID (the program's) and message ID,
   with a vendor administrator's personal token;
-- the portal's reminders list of one practice, the usage page (all practices and one
-  practice) and the audit log, logged in as the vendor administrator;
+- the portal's lookup page by surname, the reminders list of one practice, the usage page (all
+  practices and one practice) and the audit log, logged in as the vendor administrator;
 
 each against the application as shipped, through Flask's test client (no network
 and no gunicorn: the figures are the application's and the database's time).
@@ -254,6 +254,8 @@ def measure(app, token: str, samples: list[dict], count: int) -> dict[str, list[
             "appointment": s["external_id"]}, headers=api),
         "lookup by message ID": lambda s: client.get("/api/v1/lookup", query_string={
             "message_id": s["provider_message_id"]}, headers=api),
+        "portal lookup page by surname": lambda s: portal.get("/support/", query_string={
+            "name": s["last_name"].split("-")[0]}),
         "portal reminders list": lambda s: portal.get(f"/settings/practices/practice-{s['practice_id']}/reminders"),
         "portal usage, all practices": lambda s: portal.get("/admin/usage"),
         "portal usage, one practice": lambda s: portal.get(

@@ -92,3 +92,14 @@ def test_the_lookup_page_counts_a_common_name_up_to_a_limit(monkeypatch, as_user
     page = as_user(tenants["support"]).get("/support/", query_string={"name": "Richter"}).get_data(as_text=True)
     assert all(f"/support/appointments/{appointment_id}\"" in page for appointment_id in richters.values())
     assert (hint in page) if hint else 'id="capped"' not in page
+
+
+def test_a_vendor_with_many_practices_types_the_practice(monkeypatch, as_user, tenants, richters):
+    client = as_user(tenants["support"])
+    listed = client.get("/support/").get_data(as_text=True)
+    assert '<select id="practice" name="practice">' in listed and "Praxis Süd</option>" in listed
+    monkeypatch.setattr("portal.web.support.routes.CHOOSER_LIMIT", 1)
+    typed = client.get("/support/", query_string={"name": "Richter", "practice": "sued-1"}).get_data(as_text=True)
+    assert '<select id="practice"' not in typed and 'value="sued-1"' in typed and "Kurzname; leer: alle Praxen" in typed
+    found = {key for key, appointment_id in richters.items() if f"/support/appointments/{appointment_id}\"" in typed}
+    assert found == {"R-5", "R-6", "R-7"}

@@ -13,7 +13,7 @@ class LookupForm(SearchForm):
     name = StringField(_l("Patient name"), validators=[Optional(), Length(max=100)])
     appointment = StringField(_l("Appointment ID"), validators=[Optional(), Length(max=64)])
     message_id = StringField(_l("Provider message ID"), validators=[Optional(), Length(max=64)])
-    practice = SelectField(_l("Practice"), choices=[], validate_choice=False)
+    practice = SelectField(_l("Practice"), choices=[], validate_choice=False, validators=[Optional(), Length(max=64)])
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("To"), validators=[Optional()])
 

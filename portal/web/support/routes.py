@@ -1,8 +1,9 @@
 """The lookup pages: search, one appointment, reveal, re-plan, and the audit log."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, load_only
+from wtforms.widgets import TextInput
 
 from ... import administration, planning, support
 from ...access import get_or_404, get_practice_or_404, group_condition, scoped
@@ -13,19 +14,31 @@ from ..common import choices, paginate, paginate_capped, permission_required, pr
 from .forms import AuditFilterForm, LookupForm
 
 bp = Blueprint("support", __name__, url_prefix="/support")
+CHOOSER_LIMIT = 200  # practices listed to choose from; beyond, the short name is typed
 
 
 @bp.get("/")
 @permission_required("read")
 def lookup():
     form = LookupForm(request.args)
-    practices = db.session.scalars(scoped(principal(), Practice).order_by(Practice.name)).all()
-    form.practice.choices = choices([("", _("All practices"))] + [(p.slug, p.name) for p in practices])
+    _practice_chooser(form)
     page, verdicts = None, {}
     if form.validate() and form.criteria().given():
         page = paginate_capped(support.search(principal(), form.criteria()), support.COUNTED_MATCHES)
         verdicts = support.appointment_verdicts(page.items, support.reminders_by_appointment(page.items))
     return render_template("support/lookup.html", form=form, page=page, verdicts=verdicts)
+
+
+def _practice_chooser(form: LookupForm) -> None:
+    """A list of the caller's practices while it is short; for a vendor's thousands, their short name
+    typed (rendering the options was half the page's time; support.search keeps to the caller's scope)."""
+    listed = scoped(principal(), Practice).options(load_only(Practice.slug, Practice.name))
+    if db.session.scalar(select(func.count()).select_from(listed.subquery())) > CHOOSER_LIMIT:
+        form.practice.widget = TextInput()
+        form.practice.description = _("Short name; empty: all practices")
+        return
+    practices = db.session.scalars(listed.order_by(Practice.name)).all()
+    form.practice.choices = choices([("", _("All practices"))] + [(p.slug, p.name) for p in practices])
 
 
 @bp.get("/appointments/<int:appointment_id>")
