@@ -68,15 +68,18 @@ def richters(make, tenants):
     return found
 
 
-@pytest.mark.parametrize("candidates", [100, 4, 2], ids=["few bear it", "common in scope", "common everywhere"])
+@pytest.mark.parametrize("candidates, page", [(100, 50), (4, 2), (2, 3), (4, 50)],
+                         ids=["few bear it", "common in scope", "common everywhere", "common, not lately"])
 @pytest.mark.parametrize("user, expected", [
     ("support", [f"R-{n}" for n in reversed(range(8))]),
     ("admin", [f"R-{n}" for n in reversed(range(5))]),
 ])
 def test_a_surname_is_found_newest_first_however_many_bear_it(monkeypatch, api, make, tenants, richters,
-                                                              candidates, user, expected):
-    # a name borne by more patients in scope than NAME_CANDIDATES is searched from the newest appointments
+                                                              candidates, page, user, expected):
+    # a name borne by more patients in scope than NAME_CANDIDATES is searched from the newest
+    # appointments if WALK_PAGE of them are among the newest WALK_WINDOW
     monkeypatch.setattr("portal.support.NAME_CANDIDATES", candidates)
+    monkeypatch.setattr("portal.support.WALK_PAGE", page)
     client = api(make.token(tenants[user]))
     found = client.get("/lookup", query_string={"name": "richter"}).json["appointments"]
     assert [item["patient"]["id"] for item in found] == expected
