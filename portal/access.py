@@ -43,6 +43,12 @@ class Principal:
         return self.practice_key.practice_id if self.practice_key else None
 
     @property
+    def practice(self) -> Practice | None:
+        """A practice key's own practice, the one practice in its scope: loaded with the key
+        (`credentials.authenticate`), so it needs no lookup of its own."""
+        return self.practice_key.practice if self.practice_key else None
+
+    @property
     def label(self) -> str:
         if self.user:
             return self.user.email

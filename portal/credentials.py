@@ -8,6 +8,7 @@ import secrets
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from .access import Principal
 from .extensions import db
@@ -56,18 +57,31 @@ def authenticate(secret: str) -> Principal | None:
         _touch(token)
         return Principal(user=token.user)
     if secret.startswith(KEY_PREFIX):
-        key = db.session.scalars(
-            select(PracticeApiKey).where(PracticeApiKey.key_hash == digest(secret), PracticeApiKey.revoked_at.is_(None))
-        ).first()
+        key = _practice_key(secret)
         if key is None:
             return None
-        _touch(key)
+        if _touch(key):
+            # the commit expired what was loaded: load it again in one statement, not one lazy load each
+            key = _practice_key(secret) or key
         return Principal(practice_key=key)
     return None
 
 
-def _touch(credential) -> None:
+def _practice_key(secret: str) -> PracticeApiKey | None:
+    """The unrevoked key with this secret, with its practice and the practice's group and licences: a key
+    works for its own practice only (`Principal.practice`), and planning and the answers read them."""
+    practice = joinedload(PracticeApiKey.practice, innerjoin=True)
+    return db.session.scalars(
+        select(PracticeApiKey).where(PracticeApiKey.key_hash == digest(secret), PracticeApiKey.revoked_at.is_(None))
+        .options(practice.joinedload(Practice.group, innerjoin=True), practice.joinedload(Practice.licences))
+    ).unique().one_or_none()
+
+
+def _touch(credential) -> bool:
+    """Record the use, at most once a minute, in a commit of its own; True when it committed."""
     now = utcnow()
     if credential.last_used_at is None or now - credential.last_used_at > TOUCH_EVERY:
         credential.last_used_at = now
         db.session.commit()
+        return True
+    return False
