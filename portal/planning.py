@@ -85,7 +85,7 @@ class _Run:
 
 @dataclass
 class Batch:
-    """Many changes of one practice planned as one run (POST /sync).
+    """Many changes of one practice planned as one run (POST /sync), or one change (`change`).
 
     The practice's facts are read once, the reminder rows of the appointments
     the batch names are loaded in one query, and every event (the practice
@@ -111,6 +111,28 @@ def batch(practice: Practice, appointments: list[Appointment], now: datetime):
         yield current
         bulk.insert_new(Reminder)  # one statement for the batch's new rows; the events written next need their IDs
         bulk.update_changed(Reminder)
+        current.run.finish()
+    finally:
+        _batch.reset(token)
+
+
+@contextmanager
+def change(practice: Practice, appointment: Appointment | None, now: datetime):
+    """Plan one change of the practice program to `appointment` (None: one it creates) as a batch of one.
+
+    The appointment's rows are loaded before the block changes it, so that query has nothing to flush;
+    a new appointment has none to load. The program's events and planning's are written together when
+    the block ends, after one flush of every row. Inside a batch, the batch's run plans it.
+    """
+    if _batch.get() is not None:
+        yield
+        return
+    rows = _reminders(Reminder.appointment_id == appointment.id) if appointment is not None else {}
+    known = {appointment: rows.get(appointment.id, [])} if appointment is not None else {}
+    current = Batch(_Run(now), practice_facts(practice, now), known)
+    token = _batch.set(current)
+    try:
+        yield current
         current.run.finish()
     finally:
         _batch.reset(token)
@@ -212,7 +234,7 @@ def _batch_reminders(current_batch: Batch, appointment: Appointment) -> list[Rem
 def replan_patient(patient: Patient, now: datetime | None = None) -> None:
     """Re-plan the future appointments of one patient."""
     now = now or utcnow()
-    _replan(patient.practice, now, Appointment.patient_id == patient.id)
+    _replan(patient.practice, now, Appointment.patient_id == patient.id, patient)
 
 
 def replan_practice(practice: Practice, now: datetime | None = None) -> None:
@@ -221,13 +243,16 @@ def replan_practice(practice: Practice, now: datetime | None = None) -> None:
     _replan(practice, now, Appointment.practice_id == practice.id)
 
 
-def _replan(practice: Practice, now: datetime, condition) -> None:
+def _replan(practice: Practice, now: datetime, condition, patient: Patient | None = None) -> None:
+    """Re-plan the future appointments matching `condition`; all of `patient`'s, when given (then they refer
+    to that object in the session, with no query for it)."""
     current_batch = _batch.get()
     run = current_batch.run if current_batch else _Run(now)
     facts = current_batch.facts if current_batch else practice_facts(practice, now)
     future = (Appointment.practice_id == practice.id, condition, Appointment.start_at > now)
+    patients = () if patient is not None else (selectinload(Appointment.patient),)
     appointments = db.session.scalars(
-        select(Appointment).where(*future).options(selectinload(Appointment.patient)).order_by(Appointment.id)
+        select(Appointment).where(*future).options(*patients).order_by(Appointment.id)
     ).all()
     reminders = _reminders(Reminder.appointment_id.in_(select(Appointment.id).where(*future)))
     for appointment in appointments:
