@@ -3,11 +3,12 @@
 The secrets are 256 random bits, so a plain SHA-256 is the right hash: it
 is looked up by value, and no password-style stretching is needed.
 """
+import functools
 import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from .access import Principal
@@ -70,11 +71,18 @@ def authenticate(secret: str) -> Principal | None:
 def _practice_key(secret: str) -> PracticeApiKey | None:
     """The unrevoked key with this secret, with its practice and the practice's group and licences: a key
     works for its own practice only (`Principal.practice`), and planning and the answers read them."""
+    return db.session.scalars(_practice_key_statement(), {"key_hash": digest(secret)}).unique().one_or_none()
+
+
+@functools.cache
+def _practice_key_statement():
+    # built once: building it and its cache key again costs a fifth of a millisecond on every API request
     practice = joinedload(PracticeApiKey.practice, innerjoin=True)
-    return db.session.scalars(
-        select(PracticeApiKey).where(PracticeApiKey.key_hash == digest(secret), PracticeApiKey.revoked_at.is_(None))
+    return (
+        select(PracticeApiKey)
+        .where(PracticeApiKey.key_hash == bindparam("key_hash"), PracticeApiKey.revoked_at.is_(None))
         .options(practice.joinedload(Practice.group, innerjoin=True), practice.joinedload(Practice.licences))
-    ).unique().one_or_none()
+    )
 
 
 def _touch(credential) -> bool:

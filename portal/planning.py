@@ -20,13 +20,14 @@ never commits. The rules:
   gets one; a change undone takes a pending one back; a moved notice that goes out when the
   new start's reminder is due anyway is that reminder (no reminder row of its own).
 """
+import functools
 from collections import defaultdict
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import selectinload
 
 from . import bulk
@@ -127,7 +128,7 @@ def change(practice: Practice, appointment: Appointment | None, now: datetime):
     if _batch.get() is not None:
         yield
         return
-    rows = _reminders(Reminder.appointment_id == appointment.id) if appointment is not None else {}
+    rows = _reminders_of(appointment) if appointment is not None else {}
     known = {appointment: rows.get(appointment.id, [])} if appointment is not None else {}
     current = Batch(_Run(now), practice_facts(practice, now), known)
     token = _batch.set(current)
@@ -214,7 +215,7 @@ def plan_appointment(appointment: Appointment, now: datetime | None = None) -> R
     if appointment.id is None:
         db.session.flush()  # a new appointment needs its ID for the reminder row
     facts = practice_facts(appointment.practice, run.now)
-    reminders = _reminders(Reminder.appointment_id == appointment.id)
+    reminders = _reminders_of(appointment)
     current = _plan(run, appointment, reminders.get(appointment.id, []), facts)
     run.finish()
     return current
@@ -226,7 +227,7 @@ def _batch_reminders(current_batch: Batch, appointment: Appointment) -> list[Rem
         if appointment.id is None:
             current_batch.reminders[appointment] = []
         else:
-            rows = _reminders(Reminder.appointment_id == appointment.id)
+            rows = _reminders_of(appointment)
             current_batch.reminders[appointment] = rows.get(appointment.id, [])
     return current_batch.reminders[appointment]
 
@@ -264,14 +265,30 @@ def _replan(practice: Practice, now: datetime, condition, patient: Patient | Non
 
 
 def _reminders(condition) -> dict[int, list[Reminder]]:
-    """Reminder rows by appointment, locked so a dispatcher's claim cannot be overwritten.
+    """Reminder rows by appointment, locked (`_locked_rows`)."""
+    return _by_appointment(db.session.scalars(_locked_rows(condition)).all())
+
+
+def _reminders_of(appointment: Appointment) -> dict[int, list[Reminder]]:
+    """`_reminders` of one appointment: every single change runs this statement, so it is built once."""
+    return _by_appointment(db.session.scalars(_rows_of_one(), {"appointment_id": appointment.id}).all())
+
+
+def _locked_rows(condition) -> Select:
+    """Locked so a dispatcher's claim cannot be overwritten, and read again if already loaded.
 
     FOR NO KEY UPDATE: events that refer to them (foreign keys) may still be written meanwhile.
     """
-    rows = db.session.scalars(
-        select(Reminder).where(condition).order_by(Reminder.id).with_for_update(key_share=True)
-        .execution_options(populate_existing=True)
-    ).all()
+    return (select(Reminder).where(condition).order_by(Reminder.id).with_for_update(key_share=True)
+            .execution_options(populate_existing=True))
+
+
+@functools.cache
+def _rows_of_one() -> Select:
+    return _locked_rows(Reminder.appointment_id == bindparam("appointment_id"))
+
+
+def _by_appointment(rows: list[Reminder]) -> dict[int, list[Reminder]]:
     by_appointment: dict[int, list[Reminder]] = defaultdict(list)
     for row in rows:
         by_appointment[row.appointment_id].append(row)

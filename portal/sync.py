@@ -5,17 +5,18 @@ caller's transaction (it flushes, never commits), re-plans what it touched,
 and raises SyncProblem for a change it refuses; nothing is changed then.
 `data` is a mapping of already validated fields (see api/practice_schemas.py).
 """
+import functools
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Mapping
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from . import bulk, planning, replies
-from .access import scoped_to_practice
+from .access import scoped_to_a_practice, scoped_to_practice
 from .domain.phones import MISSING, parse_mobile
 from .domain.replies import consent_given_again
 from .extensions import db
@@ -298,10 +299,17 @@ def _find(model, practice: Practice, external_id: str, with_patient: bool = Fals
     loaded = _loaded.get()
     if loaded is not None and (model, external_id) in loaded:
         return loaded[(model, external_id)]
-    statement = scoped_to_practice(practice, model).where(model.external_id == external_id)
+    return db.session.scalars(_finding(model, with_patient),
+                              {"practice_id": practice.id, "external_id": external_id}).first()
+
+
+@functools.cache
+def _finding(model, with_patient: bool):
+    """`_find`'s statement, built once: every single change runs it (building it costs about 0.15 ms)."""
+    statement = scoped_to_a_practice(model).where(model.external_id == bindparam("external_id"))
     if with_patient:
         statement = statement.options(joinedload(Appointment.patient, innerjoin=True))
-    return db.session.scalars(statement.with_for_update(key_share=True)).first()
+    return statement.with_for_update(key_share=True)
 
 
 def _added(row):
