@@ -3,10 +3,11 @@
 Every query a request or job runs for a caller goes through these helpers;
 views never filter by tenant by hand. A foreign object is always "not found".
 """
+import functools
 from dataclasses import dataclass
 
 from flask import abort
-from sqlalchemy import ColumnElement, Select, select, true
+from sqlalchemy import ColumnElement, Select, bindparam, select, true
 
 from .extensions import db
 from .models import Practice, PracticeApiKey, PracticeGroup, User
@@ -41,6 +42,12 @@ class Principal:
     @property
     def practice_id(self) -> int | None:
         return self.practice_key.practice_id if self.practice_key else None
+
+    @property
+    def practice(self) -> Practice | None:
+        """A practice key's own practice, the one practice in its scope: loaded with the key
+        (`credentials.authenticate`), so it needs no lookup of its own."""
+        return self.practice_key.practice if self.practice_key else None
 
     @property
     def label(self) -> str:
@@ -88,6 +95,13 @@ def scoped(principal: Principal, model) -> Select:
 def scoped_to_practice(practice: Practice, model) -> Select:
     """`select(model)` limited to one practice: for work done on that practice's behalf (its sync)."""
     return select(model).where(model.practice_id == practice.id)
+
+
+@functools.cache
+def scoped_to_a_practice(model) -> Select:
+    """`scoped_to_practice` for whichever practice is given as the parameter `practice_id`: a statement a
+    request runs every time is built once (building one costs about 0.1 ms), and runs only with an ID."""
+    return select(model).where(model.practice_id == bindparam("practice_id"))
 
 
 def get_or_404(principal: Principal, model, *conditions, description: str | None = None, load=()):

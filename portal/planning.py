@@ -20,13 +20,14 @@ never commits. The rules:
   gets one; a change undone takes a pending one back; a moved notice that goes out when the
   new start's reminder is due anyway is that reminder (no reminder row of its own).
 """
+import functools
 from collections import defaultdict
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import selectinload
 
 from . import bulk
@@ -85,7 +86,7 @@ class _Run:
 
 @dataclass
 class Batch:
-    """Many changes of one practice planned as one run (POST /sync).
+    """Many changes of one practice planned as one run (POST /sync), or one change (`change`).
 
     The practice's facts are read once, the reminder rows of the appointments
     the batch names are loaded in one query, and every event (the practice
@@ -111,6 +112,28 @@ def batch(practice: Practice, appointments: list[Appointment], now: datetime):
         yield current
         bulk.insert_new(Reminder)  # one statement for the batch's new rows; the events written next need their IDs
         bulk.update_changed(Reminder)
+        current.run.finish()
+    finally:
+        _batch.reset(token)
+
+
+@contextmanager
+def change(practice: Practice, appointment: Appointment | None, now: datetime):
+    """Plan one change of the practice program to `appointment` (None: one it creates) as a batch of one.
+
+    The appointment's rows are loaded before the block changes it, so that query has nothing to flush;
+    a new appointment has none to load. The program's events and planning's are written together when
+    the block ends, after one flush of every row. Inside a batch, the batch's run plans it.
+    """
+    if _batch.get() is not None:
+        yield
+        return
+    rows = _reminders_of(appointment) if appointment is not None else {}
+    known = {appointment: rows.get(appointment.id, [])} if appointment is not None else {}
+    current = Batch(_Run(now), practice_facts(practice, now), known)
+    token = _batch.set(current)
+    try:
+        yield current
         current.run.finish()
     finally:
         _batch.reset(token)
@@ -192,7 +215,7 @@ def plan_appointment(appointment: Appointment, now: datetime | None = None) -> R
     if appointment.id is None:
         db.session.flush()  # a new appointment needs its ID for the reminder row
     facts = practice_facts(appointment.practice, run.now)
-    reminders = _reminders(Reminder.appointment_id == appointment.id)
+    reminders = _reminders_of(appointment)
     current = _plan(run, appointment, reminders.get(appointment.id, []), facts)
     run.finish()
     return current
@@ -204,7 +227,7 @@ def _batch_reminders(current_batch: Batch, appointment: Appointment) -> list[Rem
         if appointment.id is None:
             current_batch.reminders[appointment] = []
         else:
-            rows = _reminders(Reminder.appointment_id == appointment.id)
+            rows = _reminders_of(appointment)
             current_batch.reminders[appointment] = rows.get(appointment.id, [])
     return current_batch.reminders[appointment]
 
@@ -212,7 +235,7 @@ def _batch_reminders(current_batch: Batch, appointment: Appointment) -> list[Rem
 def replan_patient(patient: Patient, now: datetime | None = None) -> None:
     """Re-plan the future appointments of one patient."""
     now = now or utcnow()
-    _replan(patient.practice, now, Appointment.patient_id == patient.id)
+    _replan(patient.practice, now, Appointment.patient_id == patient.id, patient)
 
 
 def replan_practice(practice: Practice, now: datetime | None = None) -> None:
@@ -221,13 +244,16 @@ def replan_practice(practice: Practice, now: datetime | None = None) -> None:
     _replan(practice, now, Appointment.practice_id == practice.id)
 
 
-def _replan(practice: Practice, now: datetime, condition) -> None:
+def _replan(practice: Practice, now: datetime, condition, patient: Patient | None = None) -> None:
+    """Re-plan the future appointments matching `condition`; all of `patient`'s, when given (then they refer
+    to that object in the session, with no query for it)."""
     current_batch = _batch.get()
     run = current_batch.run if current_batch else _Run(now)
     facts = current_batch.facts if current_batch else practice_facts(practice, now)
     future = (Appointment.practice_id == practice.id, condition, Appointment.start_at > now)
+    patients = () if patient is not None else (selectinload(Appointment.patient),)
     appointments = db.session.scalars(
-        select(Appointment).where(*future).options(selectinload(Appointment.patient)).order_by(Appointment.id)
+        select(Appointment).where(*future).options(*patients).order_by(Appointment.id)
     ).all()
     reminders = _reminders(Reminder.appointment_id.in_(select(Appointment.id).where(*future)))
     for appointment in appointments:
@@ -239,14 +265,30 @@ def _replan(practice: Practice, now: datetime, condition) -> None:
 
 
 def _reminders(condition) -> dict[int, list[Reminder]]:
-    """Reminder rows by appointment, locked so a dispatcher's claim cannot be overwritten.
+    """Reminder rows by appointment, locked (`_locked_rows`)."""
+    return _by_appointment(db.session.scalars(_locked_rows(condition)).all())
+
+
+def _reminders_of(appointment: Appointment) -> dict[int, list[Reminder]]:
+    """`_reminders` of one appointment: every single change runs this statement, so it is built once."""
+    return _by_appointment(db.session.scalars(_rows_of_one(), {"appointment_id": appointment.id}).all())
+
+
+def _locked_rows(condition) -> Select:
+    """Locked so a dispatcher's claim cannot be overwritten, and read again if already loaded.
 
     FOR NO KEY UPDATE: events that refer to them (foreign keys) may still be written meanwhile.
     """
-    rows = db.session.scalars(
-        select(Reminder).where(condition).order_by(Reminder.id).with_for_update(key_share=True)
-        .execution_options(populate_existing=True)
-    ).all()
+    return (select(Reminder).where(condition).order_by(Reminder.id).with_for_update(key_share=True)
+            .execution_options(populate_existing=True))
+
+
+@functools.cache
+def _rows_of_one() -> Select:
+    return _locked_rows(Reminder.appointment_id == bindparam("appointment_id"))
+
+
+def _by_appointment(rows: list[Reminder]) -> dict[int, list[Reminder]]:
     by_appointment: dict[int, list[Reminder]] = defaultdict(list)
     for row in rows:
         by_appointment[row.appointment_id].append(row)

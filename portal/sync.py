@@ -5,16 +5,18 @@ caller's transaction (it flushes, never commits), re-plans what it touched,
 and raises SyncProblem for a change it refuses; nothing is changed then.
 `data` is a mapping of already validated fields (see api/practice_schemas.py).
 """
+import functools
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Mapping
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload
 
 from . import bulk, planning, replies
-from .access import scoped_to_practice
+from .access import scoped_to_a_practice, scoped_to_practice
 from .domain.phones import MISSING, parse_mobile
 from .domain.replies import consent_given_again
 from .extensions import db
@@ -165,22 +167,33 @@ def put_appointment(practice: Practice, external_id: str, data: Mapping[str, Any
     :raise SyncProblem 422: for an unknown or erased patient or a start without offset.
     """
     touch_practice(practice, now)
-    appointment = _find(Appointment, practice, external_id)
+    appointment = _find(Appointment, practice, external_id, with_patient=True)
     _check_revision(appointment, data.get("revision"))
-    patient = _find(Patient, practice, data["patient"])
+    patient = _named_patient(practice, appointment, data["patient"])
     if patient is None or patient.erased_at is not None:
         raise SyncProblem(422, "patient: no such patient", [{"field": "patient", "message": "no such patient"}])
     start = _aware(data["start"])
+    _check_restore(appointment, data.get("revision"))
     created = appointment is None
-    if created:
-        appointment = _create_appointment(practice, external_id, patient, start, data, now)
-    else:
-        _update_appointment(appointment, patient, start, data, now)
-    _assign(appointment, start_offset_minutes=int(data["start"].utcoffset().total_seconds() // 60),
-            duration_minutes=data.get("duration_minutes"), therapist=data.get("therapist"),
-            revision=max(appointment.revision or 0, data.get("revision") or 0))
-    reminder = plan_appointment(appointment, now)
+    with planning.change(practice, appointment, now):
+        if created:
+            appointment = _create_appointment(practice, external_id, patient, start, data, now)
+        else:
+            _update_appointment(appointment, patient, start, data, now)
+        _assign(appointment, start_offset_minutes=int(data["start"].utcoffset().total_seconds() // 60),
+                duration_minutes=data.get("duration_minutes"), therapist=data.get("therapist"),
+                revision=max(appointment.revision or 0, data.get("revision") or 0))
+        reminder = plan_appointment(appointment, now)
     return AppointmentResult(appointment, created, reminder, patient_warnings(patient))
+
+
+def _named_patient(practice: Practice, appointment: Appointment | None, external_id: str) -> Patient | None:
+    """The patient an appointment change names: the appointment's own, loaded and locked with it, when it
+    keeps them (a move), else found as any patient."""
+    own = appointment.patient if appointment is not None else None
+    if own is not None and own.external_id == external_id and own.practice_id == practice.id:
+        return own
+    return _find(Patient, practice, external_id)
 
 
 def _create_appointment(practice: Practice, external_id: str, patient: Patient, start: datetime,
@@ -194,10 +207,7 @@ def _create_appointment(practice: Practice, external_id: str, patient: Patient, 
 def _update_appointment(appointment: Appointment, patient: Patient, start: datetime, data: Mapping[str, Any],
                         now: datetime) -> None:
     source = data.get("change_source")
-    if appointment.cancelled_at is not None:
-        if (data.get("revision") or 0) <= appointment.revision:
-            raise SyncProblem(409, "The appointment is cancelled; restore it with a higher revision.",
-                              [{"field": "revision", "message": f"must be above {appointment.revision} to restore"}])
+    if appointment.cancelled_at is not None:  # a higher revision, see `_check_restore`
         appointment.cancelled_at = None
         _event(appointment, now, "restored", source, {"start": data["start"].isoformat()})
     if appointment.start_at != start:
@@ -279,8 +289,9 @@ def _load_other_patients(practice: Practice, appointments: list[Appointment], lo
 
 # --- helpers -------------------------------------------------------------------
 
-def _find(model, practice: Practice, external_id: str):
-    """The practice's own patient or appointment with this program ID, locked for the update.
+def _find(model, practice: Practice, external_id: str, with_patient: bool = False):
+    """The practice's own patient or appointment with this program ID, locked for the update; an
+    appointment `with_patient` joined, and locked too.
 
     FOR NO KEY UPDATE (PostgreSQL): a webhook or send job inserting a timeline event for it
     (a foreign key check) is not blocked, so it cannot deadlock against the reminder rows we lock next.
@@ -288,9 +299,17 @@ def _find(model, practice: Practice, external_id: str):
     loaded = _loaded.get()
     if loaded is not None and (model, external_id) in loaded:
         return loaded[(model, external_id)]
-    return db.session.scalars(
-        scoped_to_practice(practice, model).where(model.external_id == external_id).with_for_update(key_share=True)
-    ).first()
+    return db.session.scalars(_finding(model, with_patient),
+                              {"practice_id": practice.id, "external_id": external_id}).first()
+
+
+@functools.cache
+def _finding(model, with_patient: bool):
+    """`_find`'s statement, built once: every single change runs it (building it costs about 0.15 ms)."""
+    statement = scoped_to_a_practice(model).where(model.external_id == bindparam("external_id"))
+    if with_patient:
+        statement = statement.options(joinedload(Appointment.patient, innerjoin=True))
+    return statement.with_for_update(key_share=True)
 
 
 def _added(row):
@@ -306,6 +325,13 @@ def _check_revision(stored, revision: int | None) -> None:
     if stored is not None and revision is not None and revision < stored.revision:
         raise SyncProblem(409, f"Stale revision {revision}: revision {stored.revision} is stored already.",
                           [{"field": "revision", "message": f"lower than the stored revision {stored.revision}"}])
+
+
+def _check_restore(stored: Appointment | None, revision: int | None) -> None:
+    """A cancelled appointment is restored only by a higher revision: a re-sent older update must not bring it back."""
+    if stored is not None and stored.cancelled_at is not None and (revision or 0) <= stored.revision:
+        raise SyncProblem(409, "The appointment is cancelled; restore it with a higher revision.",
+                          [{"field": "revision", "message": f"must be above {stored.revision} to restore"}])
 
 
 def _aware(start: datetime) -> datetime:

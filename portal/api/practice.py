@@ -9,7 +9,6 @@ import re
 from typing import Any, Callable
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
 
 from .. import sync
 from ..access import get_or_404
@@ -30,10 +29,9 @@ log = logging.getLogger(__name__)
 
 
 def own_practice() -> Practice:
-    """The practice of the calling API key, with its group and licences: planning and the answers read them."""
-    principal = current_principal()
-    return get_or_404(principal, Practice, Practice.id == principal.practice_id, description="No such practice.",
-                      load=(joinedload(Practice.group), joinedload(Practice.licences)))
+    """The practice of the calling API key, with its group and licences (loaded with the key): planning and
+    the answers read them."""
+    return current_principal().practice
 
 
 def external_id(value: str) -> str:
