@@ -55,11 +55,12 @@ def can_be_wrong(operation) -> bool:
 
 
 # Rules across fields or stored state that a JSON schema cannot express: a
-# licence ending before it starts, SMS on without an active licence, an
-# appointment of a patient never synced. These must answer 422, so "valid by
-# the schema, therefore accepted" does not hold.
+# licence ending before it starts, SMS on without an active licence, replies
+# on without a reply number (a practice's or a group's), an appointment of a
+# patient never synced. These must answer 422, so "valid by the schema,
+# therefore accepted" does not hold.
 CROSS_FIELD_RULES = {("PUT", "/api/v1/practices/{practice_slug}/licence"), ("PATCH", "/api/v1/practices/{practice_slug}/settings"),
-                     ("PUT", "/api/v1/appointments/{appointment_id}")}
+                     ("PATCH", "/api/v1/groups/{group_slug}/settings"), ("PUT", "/api/v1/appointments/{appointment_id}")}
 # /sync checks each operation on its own: an invalid one gets its own 422 result inside a 200 answer.
 CHECKED_ONE_BY_ONE = {("POST", "/api/v1/sync")}
 
