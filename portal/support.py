@@ -16,7 +16,7 @@ from sqlalchemy import Select, func, literal_column, or_, select, text
 from sqlalchemy.orm import joinedload, selectinload
 
 from . import planning
-from .access import Principal, scoped
+from .access import Principal, practice_condition, scoped
 from .domain import notices
 from .domain.phones import mask_phone, normalize_phone_query
 from .domain.provider_reasons import explain_delivery, explain_submission_error
@@ -134,12 +134,17 @@ def _named(principal: Principal, criteria: Criteria) -> tuple[list, bool]:
 
 
 def _soon_met(principal: Principal, likes: list, practice: list) -> bool:
-    """Whether the newest `WALK_WINDOW` appointments in scope hold a page of the name's (`WALK_PAGE`)."""
-    newest = scoped(principal, Appointment).with_only_columns(Appointment.patient_id)
+    """Whether the newest `WALK_WINDOW` appointments hold a page (`WALK_PAGE`) of the name's in scope.
+
+    The newest of all, then those in scope: the walk itself reads the index in that order, and
+    the appointments of a group or practice may all lie far back (only a count leaves this query).
+    """
+    newest = (select(Appointment.patient_id, Appointment.practice_id)
+              .order_by(Appointment.start_at.desc(), Appointment.id.desc()).limit(WALK_WINDOW).subquery())
+    met = (select(newest.c.patient_id).join(Patient, Patient.id == newest.c.patient_id)
+           .where(practice_condition(principal, newest.c.practice_id), *likes).limit(WALK_PAGE))
     if practice:
-        newest = newest.where(Appointment.practice_id.in_(select(Practice.id).where(*practice)))
-    newest = newest.order_by(Appointment.start_at.desc(), Appointment.id.desc()).limit(WALK_WINDOW).subquery()
-    met = select(newest.c.patient_id).join(Patient, Patient.id == newest.c.patient_id).where(*likes).limit(WALK_PAGE)
+        met = met.where(newest.c.practice_id.in_(select(Practice.id).where(*practice)))
     if db.session.get_bind().dialect.name == "postgresql":
         # A walk of a few thousand rows; parallel workers took longer to start (100 ms and more at
         # 5 million appointments) than the walk itself. For this transaction only.

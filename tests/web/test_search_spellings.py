@@ -68,18 +68,20 @@ def richters(make, tenants):
     return found
 
 
-@pytest.mark.parametrize("candidates, page", [(100, 50), (4, 2), (2, 3), (4, 50)],
-                         ids=["few bear it", "common in scope", "common everywhere", "common, not lately"])
+@pytest.mark.parametrize("candidates, page, window", [(100, 50, 10), (4, 2, 10), (2, 3, 10), (4, 50, 10), (4, 2, 3)],
+                         ids=["few bear it", "common in scope", "common everywhere", "common, not lately",
+                              "the newest are another group's"])
 @pytest.mark.parametrize("user, expected", [
     ("support", [f"R-{n}" for n in reversed(range(8))]),
     ("admin", [f"R-{n}" for n in reversed(range(5))]),
 ])
 def test_a_surname_is_found_newest_first_however_many_bear_it(monkeypatch, api, make, tenants, richters,
-                                                              candidates, page, user, expected):
+                                                              candidates, page, window, user, expected):
     # a name borne by more patients in scope than NAME_CANDIDATES is searched from the newest
     # appointments if WALK_PAGE of them are among the newest WALK_WINDOW
     monkeypatch.setattr("portal.support.NAME_CANDIDATES", candidates)
     monkeypatch.setattr("portal.support.WALK_PAGE", page)
+    monkeypatch.setattr("portal.support.WALK_WINDOW", window)
     client = api(make.token(tenants[user]))
     found = client.get("/lookup", query_string={"name": "richter"}).json["appointments"]
     assert [item["patient"]["id"] for item in found] == expected
