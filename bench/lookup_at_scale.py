@@ -67,12 +67,13 @@ def parse_args(argv):
 
 
 def make_app(database_url: str):
-    from portal import create_app
+    from portal import create_app, serving
 
     os.environ.setdefault("LOG_LEVEL", "WARNING")  # no access line per measured request
-    return create_app({"SQLALCHEMY_DATABASE_URI": database_url, "EMBEDDED_REDIS": False,
-                       "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/9"),
-                       "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False})
+    # served as wsgi.py serves it
+    return serving(create_app({"SQLALCHEMY_DATABASE_URI": database_url, "EMBEDDED_REDIS": False,
+                               "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/9"),
+                               "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False}))
 
 
 def reset_database() -> None:

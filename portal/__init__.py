@@ -1,4 +1,5 @@
-"""The Flask application: `create_app` builds it from the environment."""
+"""The Flask application: `create_app` builds it from the environment; `serving` readies it for a serving process."""
+import gc
 import os
 import sqlite3
 
@@ -40,6 +41,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .cli import register as register_cli
 
     register_cli(app)
+    return app
+
+
+def serving(app: Flask) -> Flask:
+    """`app` in the process that serves it for its lifetime (wsgi.py: gunicorn's workers, the send worker).
+
+    What the app and its modules built stays to the end, so the collector's full runs leave it out
+    (`gc.freeze`): walking those 170,000 objects took 60-70 ms, a pause every few dozen requests
+    that was most of a support lookup's 95th percentile. Only for a serving process: in the tests,
+    frozen apps would never be freed.
+    """
+    gc.freeze()
     return app
 
 
