@@ -1,6 +1,9 @@
 """Language choice: German by default, English on request."""
+import functools
+from collections.abc import Callable
+
 from flask import request, session
-from flask_babel import lazy_gettext
+from flask_babel import get_translations, lazy_gettext
 from flask_login import current_user
 
 from .domain.inputs import CONTROL_CHARACTERS, LINE_BREAK, NOT_TEXT
@@ -16,6 +19,20 @@ def select_locale() -> str:
     if session.get("locale") in LANGUAGES:
         return session["locale"]
     return request.accept_languages.best_match(LANGUAGES) or "de"
+
+
+def per_language(build: Callable[[], dict[str, str]]) -> Callable[[], dict[str, str]]:
+    """`build`'s table of words (each made with `gettext`), made once per language.
+
+    `gettext` finds the request's translations anew on every call (about 6 µs); a support lookup of
+    twenty appointments asked it for over 500 words, a tenth of the answer's time.
+    """
+    made = functools.lru_cache(maxsize=8)(lambda translations: build())
+
+    @functools.wraps(build)
+    def words() -> dict[str, str]:
+        return made(get_translations())
+    return words
 
 
 # English sentences of the domain code (plain Python, no Flask), in the user's language.

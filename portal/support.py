@@ -5,12 +5,11 @@ ID, provider message ID, practice and date range, always within the caller's
 scope; for one appointment: its timeline, the support checklist, the text
 that would be sent now and a plain-text summary for a ticket.
 """
-import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from flask_babel import get_locale, get_translations
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, literal_column, or_, select, text
 from sqlalchemy.orm import joinedload, selectinload
@@ -26,8 +25,9 @@ from .domain.verdict import WENT_OUT, Context, Verdict, decide, decide_reminder
 from .domain.verdict import sending_ahead as verdict_ahead
 from .domain.verdict import state as verdict_state
 from .extensions import db
-from .i18n import domain_text
+from .i18n import domain_text, per_language
 from .models import Appointment, AppointmentEvent, DeliveryReport, Patient, Practice, Reminder, utcnow
+from .models.base import one_of
 from .practices import licence_in_force, local_zone
 from .sending import quota_usage, submission
 
@@ -118,8 +118,8 @@ def _named(principal: Principal, criteria: Criteria) -> tuple[list, bool]:
     appointments lately ("Anna Müller" in the bench: 3,572 patients, none among the newest
     600,000 appointments), it must start from the patients (the trigram index); for a common
     surname from the newest appointments (`ix_appointments_start`), where a page's matches come
-    within a few hundred rows. Counting the patients up to `NAME_CANDIDATES`, and for more a look
-    at the newest `WALK_WINDOW` appointments, decides.
+    within a few hundred rows. Finding the patients, up to `NAME_CANDIDATES` (then the search reads
+    their appointments), and for more a look at the newest `WALK_WINDOW` appointments, decides.
     """
     if not (criteria.name and criteria.name.strip()):
         return [], True
@@ -129,8 +129,11 @@ def _named(principal: Principal, criteria: Criteria) -> tuple[list, bool]:
     patients = scoped(principal, Patient).with_only_columns(Patient.id).where(*likes)
     if practice:
         patients = patients.where(Patient.practice_id.in_(select(Practice.id).where(*practice)))
-    bearers = db.session.scalar(select(func.count()).select_from(patients.limit(NAME_CANDIDATES + 1).subquery()))
-    return likes, bearers > NAME_CANDIDATES and _soon_met(principal, likes, practice)
+    bearers = list(db.session.scalars(patients.limit(NAME_CANDIDATES + 1)))
+    if len(bearers) <= NAME_CANDIDATES:
+        # Their appointments by patient: the search need not look the name up in the trigram index again.
+        return [one_of(Appointment.patient_id, bearers)], False
+    return likes, _soon_met(principal, likes, practice)
 
 
 def _soon_met(principal: Principal, likes: list, practice: list) -> bool:
@@ -311,15 +314,13 @@ def checklist(appointment: Appointment, reminders: list[Reminder], now: datetime
     The answers come from the facts planning and sending decide on, so the
     checklist cannot disagree with why a reminder was (not) sent.
     """
-    practice, patient = appointment.practice, appointment.patient
+    practice, patient, words = appointment.practice, appointment.patient, _checklist_words()
     facts = planning.facts_for(appointment, now, practice_facts)
     licence = licence_in_force(practice, now)
-    licence_detail = (
-        _("%(status)s, %(start)s to %(end)s", status=licence_status_text(licence.status),
-          start=licence.valid_from.strftime("%d.%m.%Y"),
-          end=licence.valid_until.strftime("%d.%m.%Y") if licence.valid_until else _("open end"))
-        if licence else _("no licence granted")
-    )
+    licence_detail = words["licence_period"] % {
+        "status": licence_status_text(licence.status), "start": licence.valid_from.strftime("%d.%m.%Y"),
+        "end": licence.valid_until.strftime("%d.%m.%Y") if licence.valid_until else words["open_end"],
+    } if licence else words["no_licence"]
     mobile_ok = facts.mobile_problem is None
     mobile_detail = mask_phone(patient.mobile_e164) if mobile_ok else " ".join(
         filter(None, [reason_text(facts.mobile_problem, _locale()), domain_text(patient.mobile_problem_detail)]))
@@ -329,35 +330,51 @@ def checklist(appointment: Appointment, reminders: list[Reminder], now: datetime
                and row.kind == notices.REMINDER)
     notices_sent = sum(1 for row in reminders if row.kind in notices.NOTICE_KINDS and verdict_state(row) in WENT_OUT)
     checks = [
-        Check("licence", facts.licence_active, _("Licence active"), licence_detail),
-        Check("sms_enabled", facts.sms_enabled, _("SMS switched on for the practice")),
-        Check("consent", facts.sms_consent and not facts.patient_erased, *_consent_words(patient)),
-        Check("mobile", mobile_ok, _("Valid mobile number"), mobile_detail),
-        Check("appointment_tick", facts.sms_reminder, _("SMS reminder ticked for the appointment")),
+        Check("licence", facts.licence_active, words["licence"], licence_detail),
+        Check("sms_enabled", facts.sms_enabled, words["sms_enabled"]),
+        Check("consent", facts.sms_consent and not facts.patient_erased, *_consent_words(patient, words)),
+        Check("mobile", mobile_ok, words["mobile"], mobile_detail),
+        Check("appointment_tick", facts.sms_reminder, words["appointment_tick"]),
         Check("not_cancelled", not facts.appointment_cancelled,
-              *((_("Appointment cancelled"), _local(appointment.cancelled_at, practice)) if appointment.cancelled_at
-                else (_("Appointment still on"), ""))),
-        Check("program_seen", seen is not None and now - seen <= ONLINE_WITHIN, _("Practice program last seen"),
-              _local(seen, practice) if seen else _("never")),
-        Check("sent_count", sent <= 1, _("SMS sent for this start time"), str(sent)),
+              *((words["cancelled"], _local(appointment.cancelled_at, practice)) if appointment.cancelled_at
+                else (words["still_on"], ""))),
+        Check("program_seen", seen is not None and now - seen <= ONLINE_WITHIN, words["program_seen"],
+              _local(seen, practice) if seen else words["never"]),
+        Check("sent_count", sent <= 1, words["sent_count"], str(sent)),
     ]
     if any(row.kind in notices.NOTICE_KINDS for row in reminders):
-        checks.append(Check("notices_sent", None, _("Change notices sent"), str(notices_sent)))
+        checks.append(Check("notices_sent", None, words["notices_sent"], str(notices_sent)))
     used, quota = quota_usage(practice, now) if licence and licence.monthly_quota is not None else (0, None)
     if quota is not None:
-        checks.append(Check("quota", used < quota, _("Monthly quota"), f"{used} / {quota}"))
+        checks.append(Check("quota", used < quota, words["quota"], f"{used} / {quota}"))
     return checks
 
 
-def _consent_words(patient: Patient) -> tuple[str, str]:
+@per_language
+def _checklist_words() -> dict[str, str]:
+    return {
+        "licence": _("Licence active"), "licence_period": _("%(status)s, %(start)s to %(end)s"),
+        "open_end": _("open end"), "no_licence": _("no licence granted"),
+        "sms_enabled": _("SMS switched on for the practice"), "mobile": _("Valid mobile number"),
+        "appointment_tick": _("SMS reminder ticked for the appointment"),
+        "cancelled": _("Appointment cancelled"), "still_on": _("Appointment still on"),
+        "program_seen": _("Practice program last seen"), "never": _("never"),
+        "sent_count": _("SMS sent for this start time"), "notices_sent": _("Change notices sent"),
+        "quota": _("Monthly quota"),
+        "no_consent": _("No consent"), "erased": _("patient data erased"), "consented": _("Patient consented to SMS"),
+        "withdrawn": _("Consent to SMS withdrawn"), "never_consented": _("Patient never consented to SMS"),
+    }
+
+
+def _consent_words(patient: Patient, words: dict[str, str]) -> tuple[str, str]:
     """The consent line as a statement of what is the case, never a double negative."""
     if patient.erased_at is not None:
-        return _("No consent"), _("patient data erased")
+        return words["no_consent"], words["erased"]
     if patient.sms_consent:
-        return _("Patient consented to SMS"), ""
+        return words["consented"], ""
     if patient.consent_withdrawn_at is not None:
-        return _("Consent to SMS withdrawn"), _local(patient.consent_withdrawn_at, patient.practice)
-    return _("Patient never consented to SMS"), ""
+        return words["withdrawn"], _local(patient.consent_withdrawn_at, patient.practice)
+    return words["never_consented"], ""
 
 
 # --- the text now and the text sent ---------------------------------------------------------
@@ -397,31 +414,41 @@ def summary(item: Details, now: datetime | None = None) -> str:
     The patient is named by the practice program's ID only; the SMS text is quoted as it was sent.
     """
     appointment, practice, patient = item.appointment, item.appointment.practice, item.appointment.patient
-    verdict, sent = item.verdict, text_sent(item.reminders)
+    verdict, sent, words = item.verdict, text_sent(item.reminders), _summary_words()
     lines = [verdict.conclusion if verdict else ""]
     if verdict and verdict.explanation:
-        lines.append(_("Next step: %(step)s", step=verdict.explanation.next_step))
+        lines.append(words["next_step"] % {"step": verdict.explanation.next_step})
     lines += [
         "",
-        _("Practice: %(name)s (%(slug)s)", name=practice.name, slug=practice.slug),
-        _("Appointment: %(start)s, ID in the practice program %(external)s", start=_local(appointment.start_at, practice),
-          external=appointment.external_id),
-        _("Patient: ID %(id)s in the practice program, mobile %(mobile)s", id=patient.external_id,
-          mobile=mask_phone(patient.mobile_e164 or patient.mobile_raw) or "–"),
-        _("Text sent: %(text)s", text=_quoted(sent)),
-        _("Delivery: %(delivery)s", delivery=_delivery_line(sent, practice)),
+        words["practice"] % {"name": practice.name, "slug": practice.slug},
+        words["appointment"] % {"start": _local(appointment.start_at, practice), "external": appointment.external_id},
+        words["patient"] % {"id": patient.external_id,
+                            "mobile": mask_phone(patient.mobile_e164 or patient.mobile_raw) or "–"},
+        words["text_sent"] % {"text": _quoted(sent)},
+        words["delivery"] % {"delivery": _delivery_line(sent, practice)},
         "",
-        _("Checklist:"),
+        words["checklist"],
     ]
     lines += [f"  [{'x' if check.ok else ' ' if check.ok is False else '-'}] {check.label}"
               + (f": {check.detail}" if check.detail else "") for check in item.checklist]
-    lines += ["", _("Reminders:")]
+    lines += ["", words["reminders"]]
     verdicts = row_verdicts(item)
     lines += [f"  {_local(row.start_at, practice)}{_kind_suffix(row.kind)}: {verdicts[row.id].conclusion}"
               for row in item.reminders] or ["  –"]
-    lines += ["", _("Timeline:")]
+    lines += ["", words["timeline"]]
     lines += [f"  {_local(event.at, practice)} {event_line(event, item.kinds)}" for event in item.timeline] or ["  –"]
     return "\n".join(lines)
+
+
+@per_language
+def _summary_words() -> dict[str, str]:
+    return {
+        "next_step": _("Next step: %(step)s"), "practice": _("Practice: %(name)s (%(slug)s)"),
+        "appointment": _("Appointment: %(start)s, ID in the practice program %(external)s"),
+        "patient": _("Patient: ID %(id)s in the practice program, mobile %(mobile)s"),
+        "text_sent": _("Text sent: %(text)s"), "delivery": _("Delivery: %(delivery)s"),
+        "checklist": _("Checklist:"), "reminders": _("Reminders:"), "timeline": _("Timeline:"),
+    }
 
 
 def _quoted(sent: Reminder | None) -> str:
@@ -443,8 +470,14 @@ def _delivery_line(sent: Reminder | None, practice: Practice) -> str:
 
 def kind_text(kind: str | None) -> str:
     """Which SMS a row is, in the reader's language."""
+    words = _row_kinds()
+    return words.get(kind or "", words["reminder"])
+
+
+@per_language
+def _row_kinds() -> dict[str, str]:
     return {"moved_notice": _("change notice: appointment moved"),
-            "cancelled_notice": _("change notice: appointment cancelled")}.get(kind or "", _("reminder"))
+            "cancelled_notice": _("change notice: appointment cancelled"), "reminder": _("reminder")}
 
 
 def _kind_suffix(kind: str | None) -> str:
@@ -461,10 +494,10 @@ def event_line(event: AppointmentEvent, kinds: dict[int, str] | None = None) -> 
     return f"{kind_text(kind)}: {_event_words(event, words.get(event.kind))}"
 
 
-@functools.lru_cache(maxsize=8)
-def _kind_words(translations) -> dict[str, str]:
-    """The timeline's words for each kind of entry, in the request's `translations` (the key of the cache):
-    a lookup shows dozens of entries, and translating the whole table again for each was a third of its time."""
+@per_language
+def _kind_words() -> dict[str, str]:
+    """The timeline's words for each kind of entry: a lookup shows dozens of entries, and translating the
+    whole table again for each was a third of its time."""
     return {
         "created": _("synced (created)"), "restored": _("synced again (restored)"), "moved": _("moved"),
         "tick_changed": _("SMS tick changed"), "patient_changed": _("patient changed"),
@@ -482,7 +515,7 @@ def _kind_words(translations) -> dict[str, str]:
 
 def _event_words(event: AppointmentEvent, first: str | None = None) -> str:
     data, locale = event.data or {}, _locale()
-    words = _kind_words(get_translations())
+    words = _kind_words()
     parts = [first or words.get(event.kind, event.kind)]
     if event.change_source:
         parts.append(_("via %(source)s", source=source_text(event.change_source)))
@@ -521,21 +554,36 @@ def _event_words(event: AppointmentEvent, first: str | None = None) -> str:
 
 def reply_kind_text(code: str | None) -> str:
     """What a patient's reply means, in the reader's words (the feed's kinds)."""
+    return _reply_kinds().get(code, code or "")
+
+
+@per_language
+def _reply_kinds() -> dict[str, str]:
     return {
         "confirmed": _("appointment confirmed"), "cancellation_requested": _("asks to cancel the appointment"),
         "opted_out": _("no more SMS reminders (STOP)"), "unreadable_reply": _("to read"),
-    }.get(code, code or "")
+    }
 
 
 def licence_status_text(code: str) -> str:
-    return {"active": _("active"), "suspended": _("suspended"), "revoked": _("revoked")}.get(code, code)
+    return _licence_statuses().get(code, code)
+
+
+@per_language
+def _licence_statuses() -> dict[str, str]:
+    return {"active": _("active"), "suspended": _("suspended"), "revoked": _("revoked")}
 
 
 def source_text(code: str) -> str:
+    return _change_sources().get(code, code)
+
+
+@per_language
+def _change_sources() -> dict[str, str]:
     return {
         "calendar_drag": _("drag and drop in the calendar"), "clipboard_drag": _("drag and drop from the clipboard"),
         "dialog": _("appointment dialog in the prescription view"), "import": _("import"),
-    }.get(code, code)
+    }
 
 
 
