@@ -35,7 +35,8 @@ from .sending import quota_usage, submission
 ONLINE_WITHIN = timedelta(hours=24)
 SEARCH_ZONE = ZoneInfo("Europe/Berlin")
 # A name borne by more patients in scope than this is searched from the newest appointments, if a
-# page of its appointments (WALK_PAGE) is among the newest WALK_WINDOW (`_named`).
+# page of its appointments (WALK_PAGE, or the fewer a caller reads first) is among the newest
+# WALK_WINDOW (`_named`).
 NAME_CANDIDATES = 500
 WALK_WINDOW, WALK_PAGE = 10_000, 50
 # The lookup page counts matches up to this many; beyond, it asks to narrow the search.
@@ -84,10 +85,11 @@ class Details:
 
 # --- search -----------------------------------------------------------------------------
 
-def search(principal: Principal, criteria: Criteria) -> Select:
+def search(principal: Principal, criteria: Criteria, first: int | None = None) -> Select:
     """Matching appointments within the caller's scope, newest start first (a statement to page; a name is
-    looked up among the patients first, see `_named`)."""
-    named, walk = _named(principal, criteria)
+    looked up among the patients first, see `_named`). `first`: how many the caller reads first, if fewer
+    than a page of the portal (`WALK_PAGE`)."""
+    named, walk = _named(principal, criteria, min(first or WALK_PAGE, WALK_PAGE))
     statement = (
         scoped(principal, Appointment)
         .join(Appointment.patient)
@@ -109,7 +111,7 @@ def _newest_first(walk: bool):
     return (Appointment.start_at + literal_column("interval '0'")).desc()
 
 
-def _named(principal: Principal, criteria: Criteria) -> tuple[list, bool]:
+def _named(principal: Principal, criteria: Criteria, first: int) -> tuple[list, bool]:
     """The name's conditions on the appointments, and whether to walk the newest appointments first.
 
     Each word starts a word of the stored key (folded the same way), in any order. Which plan is
@@ -119,7 +121,8 @@ def _named(principal: Principal, criteria: Criteria) -> tuple[list, bool]:
     600,000 appointments), it must start from the patients (the trigram index); for a common
     surname from the newest appointments (`ix_appointments_start`), where a page's matches come
     within a few hundred rows. Finding the patients, up to `NAME_CANDIDATES` (then the search reads
-    their appointments), and for more a look at the newest `WALK_WINDOW` appointments, decides.
+    their appointments), and for more a look for the `first` matches among the newest `WALK_WINDOW`
+    appointments, decides.
     """
     if not (criteria.name and criteria.name.strip()):
         return [], True
@@ -133,11 +136,12 @@ def _named(principal: Principal, criteria: Criteria) -> tuple[list, bool]:
     if len(bearers) <= NAME_CANDIDATES:
         # Their appointments by patient: the search need not look the name up in the trigram index again.
         return [one_of(Appointment.patient_id, bearers)], False
-    return likes, _soon_met(principal, likes, practice)
+    return likes, _soon_met(principal, likes, practice, first)
 
 
-def _soon_met(principal: Principal, likes: list, practice: list) -> bool:
-    """Whether the newest `WALK_WINDOW` appointments hold a page (`WALK_PAGE`) of the name's in scope.
+def _soon_met(principal: Principal, likes: list, practice: list, first: int) -> bool:
+    """Whether the newest `WALK_WINDOW` appointments hold the `first` matches of the name's in scope
+    (the API's 21 are found in fewer rows than the portal's page of 50).
 
     The newest of all, then those in scope: the walk itself reads the index in that order, and
     the appointments of a group or practice may all lie far back (only a count leaves this query).
@@ -145,14 +149,14 @@ def _soon_met(principal: Principal, likes: list, practice: list) -> bool:
     newest = (select(Appointment.patient_id, Appointment.practice_id)
               .order_by(Appointment.start_at.desc(), Appointment.id.desc()).limit(WALK_WINDOW).subquery())
     met = (select(newest.c.patient_id).join(Patient, Patient.id == newest.c.patient_id)
-           .where(practice_condition(principal, newest.c.practice_id), *likes).limit(WALK_PAGE))
+           .where(practice_condition(principal, newest.c.practice_id), *likes).limit(first))
     if practice:
         met = met.where(newest.c.practice_id.in_(select(Practice.id).where(*practice)))
     if db.session.get_bind().dialect.name == "postgresql":
         # A walk of a few thousand rows; parallel workers took longer to start (100 ms and more at
         # 5 million appointments) than the walk itself. For this transaction only.
         db.session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
-    return db.session.scalar(select(func.count()).select_from(met.subquery())) == WALK_PAGE
+    return db.session.scalar(select(func.count()).select_from(met.subquery())) == first
 
 
 def _conditions(criteria: Criteria) -> list:

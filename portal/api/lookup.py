@@ -123,7 +123,8 @@ def lookup(query: LookupQuery):
     )
     if not criteria.given():
         return LookupResult(appointments=[], more=False)
-    found = db.session.scalars(support.search(principal, criteria).limit(query.limit + 1)).unique().all()
+    wanted = query.limit + 1  # one more: whether there are more
+    found = db.session.scalars(support.search(principal, criteria, first=wanted).limit(wanted)).unique().all()
     items = support.details(found[: query.limit])
     # Health data leave the system here: every lookup is audited, every revealed number as well.
     record(principal, "lookup.api", principal.user,
