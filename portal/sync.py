@@ -230,14 +230,14 @@ def cancel_appointment(practice: Practice, external_id: str, now: datetime,
     :raise SyncProblem 404: for an unknown appointment.
     """
     touch_practice(practice, now)
-    appointment = _find(Appointment, practice, external_id)
+    appointment = _find(Appointment, practice, external_id, with_patient=True)
     if appointment is None:
         raise SyncProblem(404, "No such appointment.")
-    if appointment.cancelled_at is None:
-        appointment.cancelled_at = now
-        _event(appointment, now, "cancelled", change_source, {"start": appointment_start(appointment).isoformat()})
-        db.session.flush()
-    reminder = plan_appointment(appointment, now)
+    with planning.change(practice, appointment, now):
+        if appointment.cancelled_at is None:
+            appointment.cancelled_at = now
+            _event(appointment, now, "cancelled", change_source, {"start": appointment_start(appointment).isoformat()})
+        reminder = plan_appointment(appointment, now)
     return AppointmentResult(appointment, False, reminder)
 
 

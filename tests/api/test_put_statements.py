@@ -65,3 +65,20 @@ def test_a_new_appointment_and_its_move_load_nothing_twice(program):
     # old reminder (cancelled), INSERT of the new one, and of the events (moved, cancelled, planned) in one
     assert len(moved) <= 6 + event_inserts(), "\n".join(moved)
     assert sum(text.startswith("INSERT INTO appointment_events") for text in moved) <= event_inserts(), moved
+
+
+def test_a_cancellation_loads_the_appointment_with_its_patient_and_writes_in_one_flush(program):
+    assert program.put("/appointments/t-1", json={"patient": "p-1", "start": "2026-11-24T10:00:00+01:00"}).status_code == 200
+    with statements() as cancelled:
+        response = program.delete("/appointments/t-1", json={"change_source": "dialog"})
+    assert response.status_code == 204
+    # key with practice; the appointment with its patient; its reminders; UPDATE of the appointment and of
+    # its reminder (cancelled), the events (cancelled, the reminder's) in one INSERT
+    assert len(cancelled) <= 5 + event_inserts(), "\n".join(cancelled)
+    assert sum(text.startswith("INSERT INTO appointment_events") for text in cancelled) <= event_inserts(), cancelled
+    reminder = program.get("/appointments/t-1").json["reminder"]
+    assert reminder["status"] == "cancelled"
+
+    with statements() as again:
+        assert program.delete("/appointments/t-1").status_code == 204
+    assert not any(text.startswith(("INSERT", "UPDATE")) for text in again), again  # cancelling twice changes nothing
