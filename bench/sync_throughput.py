@@ -127,10 +127,11 @@ def start_redis(workdir: Path):
 
 
 def make_app(database_url: str, redis_url: str):
-    from portal import create_app
+    from portal import create_app, serving
 
-    return create_app({"SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": redis_url, "EMBEDDED_REDIS": False,
-                       "SECRET_KEY": "bench"})
+    # served as wsgi.py serves it (sync_profile.py runs the batches in this process)
+    return serving(create_app({"SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": redis_url,
+                               "EMBEDDED_REDIS": False, "SECRET_KEY": "bench"}))
 
 
 def reset_database() -> None:
