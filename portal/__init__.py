@@ -3,7 +3,9 @@ import gc
 import os
 import sqlite3
 
+import psycopg
 from flask import Flask
+from psycopg.types.array import ListBinaryDumper
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
@@ -86,6 +88,15 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(webhooks.bp)
     csrf.exempt(webhooks.bp)
     web.register(app)
+
+
+@event.listens_for(Engine, "connect")
+def _binary_arrays(connection, _record) -> None:
+    """Lists (a batch's columns as arrays, `one_of`'s IDs) in PostgreSQL's binary format. As text psycopg
+    quotes every element with a regular expression: 4.2 ms for three arrays of 1,000 values, 0.6 in binary.
+    The statements cast each array to its column's type, so the elements' own types do not matter."""
+    if isinstance(connection, psycopg.Connection):
+        connection.adapters.register_dumper(list, ListBinaryDumper)
 
 
 @event.listens_for(Engine, "connect")
