@@ -12,9 +12,12 @@ pushes the calendar through `POST /sync` in batches:
 - mixed: N operations, half patient updates (a new name), half appointment moves.
 
 For each phase it prints operations per second (the whole phase and the median
-batch), then the rate of plain bulk INSERTs of the same patient and appointment
-rows into the same database in the same run, and the ratio of the two.
-Nothing here is asserted: it is for reading.
+batch), first of one practice pushing alone, then of `--practices` practices
+pushing their own calendars at the same time (a group coming on board: each
+practice program sends its batches one after the other, the practices in
+parallel), then the rate of plain bulk INSERTs of the same patient and
+appointment rows into the same database in the same run, and the ratio of the
+two. Nothing here is asserted: it is for reading.
 """
 import argparse
 import os
@@ -23,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -37,8 +41,8 @@ from sqlalchemy import insert, select, text  # noqa: E402
 def main(argv=None) -> int:
     args = parse_args(argv)
     with served(args) as (app, key, bare_practice_id, base):
-        session = requests.Session()
-        session.headers["Authorization"] = f"Bearer {key}"
+        with app.app_context():
+            group_keys = more_practices(args.practices)
         print(f"POST /sync, batches of {args.batch}, {args.workers} gunicorn workers "
               f"({app.config['SQLALCHEMY_DATABASE_URI'].split(':')[0]})")
         start = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=2)
@@ -48,12 +52,15 @@ def main(argv=None) -> int:
             "mixed": [put_patient(n, f"Neu{n}") if n % 2 else put_appointment(n, start + timedelta(minutes=n + 7))
                       for n in range(args.patients)],
         }
-        sync_rates = {name: push(session, f"{base}/api/v1", operations, args.batch, name)
-                      for name, operations in phases.items()}
+        rates = {}
+        for name, operations in phases.items():
+            rates[f"{name}, one practice"] = push_all(base, [key], operations, args.batch, name)
+            rates[f"{name}, {args.practices} practices at once"] = push_all(base, group_keys, operations,
+                                                                           args.batch, name)
         with app.app_context():
             bulk_rate = bulk_inserts(bare_practice_id, args.patients, start)
         print(f"plain bulk INSERTs: {bulk_rate:.0f} rows/s (patients and appointments, same rows)")
-        for name, rate in sync_rates.items():
+        for name, rate in rates.items():
             print(f"ratio {name} / bulk INSERTs: {rate / bulk_rate:.3f}")
     return 0
 
@@ -85,6 +92,7 @@ def parse_args(argv):
     parser.add_argument("--patients", type=int, default=3000)
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--practices", type=int, default=4, help="practices pushing at the same time")
     parser.add_argument("--port", type=int, default=8093)
     return parser.parse_args(argv)
 
@@ -100,10 +108,26 @@ def put_appointment(n: int, start: datetime) -> dict:
             "data": {"patient": f"p{n}", "start": start.isoformat(), "duration_minutes": 30}}
 
 
-def push(session: requests.Session, base: str, operations: list[dict], batch: int, name: str) -> float:
-    """Send the operations in batches; operations per second for the whole phase."""
-    batch_rates = []
+def push_all(base: str, keys: list[str], operations: list[dict], batch: int, name: str) -> float:
+    """Each practice (one key each) sends the operations in batches, the practices at the same time;
+    operations per second of them all for the whole phase."""
+    sessions = [requests.Session() for _ in keys]
+    for session, key in zip(sessions, keys, strict=True):
+        session.headers["Authorization"] = f"Bearer {key}"
     started = time.perf_counter()
+    with ThreadPoolExecutor(len(keys)) as pool:
+        batch_rates = [rate for rates in pool.map(
+            lambda session: push(session, f"{base}/api/v1", operations, batch, name), sessions) for rate in rates]
+    rate = len(keys) * len(operations) / (time.perf_counter() - started)
+    print(f"{name}, {len(keys)} {'practice' if len(keys) == 1 else 'practices at once'}: "
+          f"{len(keys) * len(operations)} operations, {rate:.0f} ops/s "
+          f"(median batch {statistics.median(batch_rates):.0f})")
+    return rate
+
+
+def push(session: requests.Session, base: str, operations: list[dict], batch: int, name: str) -> list[float]:
+    """Send the operations in batches; operations per second of each batch."""
+    batch_rates = []
     for first in range(0, len(operations), batch):
         chunk = operations[first:first + batch]
         sent = time.perf_counter()
@@ -112,9 +136,7 @@ def push(session: requests.Session, base: str, operations: list[dict], batch: in
         response.raise_for_status()
         if response.json()["failed"]:
             raise SystemExit(f"{name}: {response.json()['failed']} operations failed")
-    rate = len(operations) / (time.perf_counter() - started)
-    print(f"{name}: {len(operations)} operations, {rate:.0f} ops/s (median batch {statistics.median(batch_rates):.0f})")
-    return rate
+    return batch_rates
 
 
 def start_redis(workdir: Path):
@@ -161,6 +183,24 @@ def seed() -> tuple[str, int]:
     _, key = issue_practice_key(practice, None)
     db.session.commit()
     return key, bare.id
+
+
+def more_practices(count: int) -> list[str]:
+    """API keys of `count` more licensed practices of the bench's group."""
+    from portal.credentials import issue_practice_key
+    from portal.extensions import db
+    from portal.models import Licence, Practice, PracticeGroup
+
+    group = db.session.scalars(select(PracticeGroup).where(PracticeGroup.slug == "bench")).one()
+    keys = []
+    for n in range(count):
+        practice = Practice(group=group, slug=f"bench-sync-{n}", name=f"Praxis Sync {n}", phone="030 1234567",
+                            sms_enabled=True)
+        practice.licences.append(Licence(status="active", valid_from=date.today() - timedelta(days=1),
+                                         valid_until=date.today() + timedelta(days=365)))
+        keys.append(issue_practice_key(practice, None)[1])
+    db.session.commit()
+    return keys
 
 
 def start_gunicorn(database_url: str, redis_url: str, args) -> subprocess.Popen:
