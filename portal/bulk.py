@@ -40,17 +40,31 @@ def _insert(mapper, rows: list) -> None:
     ids = sorted(db.session.connection().scalars(_from_arrays(mapper.local_table), arrays))
     key = mapper.primary_key[0].key
     for row, row_values, id_ in zip(rows, values, ids, strict=True):
-        _as_loaded(row, {**row_values, key: id_})  # every column as written: none left to load
+        _as_written(row, {**row_values, key: id_})  # every column as written: none left to load
+
+
+def _as_written(row, values: dict) -> None:
+    """The new row with `values` and its identity, out of the session (detached): the flush leaves it alone.
+
+    Nothing reads it from the session again in the batch's transaction; the answers are built from the
+    rows themselves, and a detached row keeps its values through the commit (no reload). Adding it back
+    would walk every property of the row (the save-update cascade), a sixth of a batch of new
+    appointments; a changed row that refers to it and is marked loaded below brings it back as persistent.
+    """
+    make_transient(row)  # a pending row leaves the session without `Session.expunge`'s cascade
+    inspect(row).dict.update(values)
+    make_transient_to_detached(row)
 
 
 def _as_loaded(row, values: dict) -> None:
-    """The row with `values` as if loaded just now: no history, so the flush leaves it alone.
+    """The changed row with `values` as if loaded just now: no history, so the flush leaves it alone.
 
     `set_committed_value` would clear the history too, but leave the row flagged as modified, and the
     flush's work on a thousand such rows costs about what their UPDATEs did.
     """
-    db.session.expunge(row)
-    make_transient(row)  # drops a persistent row's identity key: make_transient_to_detached takes no other
+    # make_transient takes the row out of the session without `Session.expunge`'s cascade, and drops its
+    # identity key: make_transient_to_detached takes no other
+    make_transient(row)
     inspect(row).dict.update(values)
     make_transient_to_detached(row)
     db.session.add(row)
