@@ -13,7 +13,7 @@ from .extensions import db
 
 def insert_new(*models) -> None:
     """Write the session's new objects of `models`, in this order (each may refer to those before), and
-    make them persistent with their IDs, as a flush would; the flush writes everything else.
+    detach them with their IDs (`_as_written`); the flush writes everything else.
 
     On PostgreSQL `INSERT ... SELECT FROM unnest(arrays)`, one array parameter per column, as the timeline
     events are written (`sending.state.insert_events`): the flush would send a thousand rows as a VALUES
@@ -44,30 +44,21 @@ def _insert(mapper, rows: list) -> None:
 
 
 def _as_written(row, values: dict) -> None:
-    """The new row with `values` and its identity, out of the session (detached): the flush leaves it alone.
+    """The row with `values` as written, detached with its identity: the flush leaves it alone.
 
-    Nothing reads it from the session again in the batch's transaction; the answers are built from the
-    rows themselves, and a detached row keeps its values through the commit (no reload). Adding it back
-    would walk every property of the row (the save-update cascade), a sixth of a batch of new
-    appointments; a changed row that refers to it and is marked loaded below brings it back as persistent.
-    """
-    make_transient(row)  # a pending row leaves the session without `Session.expunge`'s cascade
-    inspect(row).dict.update(values)
-    make_transient_to_detached(row)
-
-
-def _as_loaded(row, values: dict) -> None:
-    """The changed row with `values` as if loaded just now: no history, so the flush leaves it alone.
-
-    `set_committed_value` would clear the history too, but leave the row flagged as modified, and the
+    Nothing reads a batch's rows from the session again in its transaction (the answers are built
+    from the rows themselves), and a detached row keeps its values through the commit: no reload.
+    Keeping it in the session would mean adding it back, a walk over every property of the row (the
+    save-update cascade), about a sixth of a batch of new appointments. A row marked so that another
+    changed row refers to comes back as persistent when that row is written (the cascade again).
+    `set_committed_value` would clear the history but leave the row flagged as modified, and the
     flush's work on a thousand such rows costs about what their UPDATEs did.
     """
-    # make_transient takes the row out of the session without `Session.expunge`'s cascade, and drops its
-    # identity key: make_transient_to_detached takes no other
+    # make_transient takes the row out of the session without `Session.expunge`'s cascade, and drops a
+    # persistent row's identity key: make_transient_to_detached takes no other
     make_transient(row)
     inspect(row).dict.update(values)
     make_transient_to_detached(row)
-    db.session.add(row)
 
 
 def _values(mapper, row, columns: dict) -> dict:
@@ -101,7 +92,7 @@ def _from_arrays(table):
 
 
 def update_changed(*models) -> None:
-    """Write the session's changed objects of `models` and mark them unchanged, as a flush would.
+    """Write the session's changed objects of `models` and detach them as written (`_as_written`).
 
     On PostgreSQL one `UPDATE ... FROM unnest(arrays)` per table and set of changed columns (the flush,
     too, sends one executemany per set): a batch's thousand changed rows are one statement, whose text is
@@ -156,7 +147,7 @@ def _update(mapper, keys: tuple, rows: list) -> None:
     if written != len(rows):
         raise StaleDataError(f"UPDATE of {mapper.local_table.name} expected {len(rows)} rows, matched {written}")
     for row, changes in rows:
-        _as_loaded(row, changes)
+        _as_written(row, changes)
 
 
 @functools.lru_cache(maxsize=256)  # one statement per set of columns: bounded, as the sets may vary
