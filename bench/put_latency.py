@@ -1,6 +1,6 @@
 """Single-change latency: PUT /patients and PUT /appointments at 8 clients, beside a bare endpoint.
 
-    .venv/bin/python bench/put_latency.py [--clients 8] [--requests 200] [--workers 2]
+    .venv/bin/python bench/put_latency.py [--clients 8] [--requests 200] [--workers 4]
 
 Same set-up as bench/sync_throughput.py (fresh database, DATABASE_URL or a
 SQLite file; gunicorn as the README runs it). Each client puts its own patients
@@ -42,7 +42,7 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--requests", type=int, default=200, help="per client and kind")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers, as the README runs it")
     parser.add_argument("--port", type=int, default=8094)
     return parser.parse_args(argv)
 

@@ -1,6 +1,6 @@
 """Sync throughput: a practice's calendar pushed through POST /sync, against plain bulk INSERTs.
 
-    .venv/bin/python bench/sync_throughput.py [--patients 3000] [--batch 1000] [--workers 2]
+    .venv/bin/python bench/sync_throughput.py [--patients 3000] [--batch 1000] [--workers 4]
 
 Makes a fresh database (a SQLite file in a temporary directory, or
 DATABASE_URL, whose schema is DROPPED and re-created), a licensed practice and
@@ -91,7 +91,7 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--patients", type=int, default=3000)
     parser.add_argument("--batch", type=int, default=1000)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers, as the README runs it")
     parser.add_argument("--practices", type=int, default=4, help="practices pushing at the same time")
     parser.add_argument("--port", type=int, default=8093)
     return parser.parse_args(argv)
