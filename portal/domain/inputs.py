@@ -10,6 +10,7 @@ webhook all ask these functions.
 """
 import re
 from datetime import date, datetime
+from itertools import accumulate
 from typing import Any, Iterator
 
 CONTROLS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufffe\uffff"
@@ -87,19 +88,21 @@ def day_in_range(value: date) -> bool:
     return FIRST_DAY <= day <= LAST_DAY
 
 
-_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_BRACKET = re.compile(rb"[\[\]{}]")
+# A JSON string as one match; the loop unrolled is about three times faster than an alternation per character.
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKET = bytes(byte for byte in range(256) if byte not in b"[]{}")
+_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 
 
 def json_too_deep(raw: bytes | str, limit: int = MAX_JSON_DEPTH) -> bool:
-    """True when arrays and objects nest deeper than `limit`; read without parsing (strings skipped)."""
+    """True when arrays and objects nest deeper than `limit`; read without parsing (strings skipped).
+
+    The depth after each bracket is a running sum, computed in C (`translate`, `accumulate`):
+    a batch of a thousand operations holds thousands of brackets.
+    """
     data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
-    depth = 0
-    for bracket in _BRACKET.finditer(_STRING.sub(b"", data)):
-        depth += 1 if bracket.group() in (b"[", b"{") else -1
-        if depth > limit:
-            return True
-    return False
+    brackets = _STRING.sub(b"", data).translate(None, _NOT_BRACKET)
+    return max(accumulate(map(_STEP.__getitem__, brackets)), default=0) > limit
 
 
 def page_number(value: int | None) -> int:
