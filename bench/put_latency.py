@@ -3,9 +3,13 @@
     .venv/bin/python bench/put_latency.py [--clients 8] [--requests 200] [--workers 4]
 
 Same set-up as bench/sync_throughput.py (fresh database, DATABASE_URL or a
-SQLite file; gunicorn as the README runs it). Each client puts its own patients
-and appointments (new ones, then moves), then calls `GET /healthz` (no database,
-no key) as often; it prints p50 and p95 of each in the same run. Nothing is asserted.
+SQLite file; gunicorn as the README runs it), with the webhook bench's bare
+Flask app mounted beside the product under /bare (`bench.webhook_throughput:both()`:
+no database, no request hooks). Each client puts its own patients and
+appointments (new ones, then moves); then the same PUTs, bodies and all, go to
+the bare app; then `GET /healthz` (the product's request hooks, no database)
+as often. It prints p50 and p95 of each in the same run, and where the CPU
+went in each (bench/cpu_split.py). Nothing is asserted.
 """
 import argparse
 import statistics
@@ -20,21 +24,25 @@ sys.path.insert(0, str(ROOT))
 
 import requests  # noqa: E402
 
+from bench.cpu_split import cpu_split, per_request  # noqa: E402
 from bench.sync_throughput import served  # noqa: E402
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    with served(args) as (app, key, _, base):
+    with served(args, "bench.webhook_throughput:both()") as (app, key, _, base, server):
         print(f"{args.clients} clients, {args.requests} requests each, {args.workers} gunicorn workers "
               f"({app.config['SQLALCHEMY_DATABASE_URI'].split(':')[0]})")
-        with ThreadPoolExecutor(args.clients) as pool:
-            puts = [t for times in pool.map(lambda c: client(base, key, c, args.requests), range(args.clients))
-                    for t in times]
-            bare = [t for times in pool.map(lambda c: bare_client(base, args.requests), range(args.clients))
-                    for t in times]
-        report("PUT /patients and /appointments", puts)
-        report("GET /healthz (bare)", bare)
+        phases = (
+            ("PUT /patients and /appointments", lambda c: client(base, key, c, args.requests)),
+            ("the same PUTs to the bare endpoint", lambda c: client(f"{base}/bare", key, c, args.requests)),
+            ("GET /healthz (the product's request hooks)", lambda c: healthz_client(base, args.requests)),
+        )
+        for name, each_client in phases:
+            with cpu_split(server.pid) as split, ThreadPoolExecutor(args.clients) as pool:
+                times = [t for times in pool.map(each_client, range(args.clients)) for t in times]
+            report(name, times)
+            print(per_request(split, len(times)))
     return 0
 
 
@@ -65,7 +73,7 @@ def client(base: str, key: str, number: int, count: int) -> list[float]:
     return times
 
 
-def bare_client(base: str, count: int) -> list[float]:
+def healthz_client(base: str, count: int) -> list[float]:
     session = requests.Session()
     return [timed(lambda: session.get(base + "/healthz", timeout=60)) for _ in range(count)]
 

@@ -37,10 +37,12 @@ sys.path.insert(0, str(ROOT))
 import requests  # noqa: E402
 from sqlalchemy import insert, select, text  # noqa: E402
 
+from bench.cpu_split import cpu_split, per_request  # noqa: E402
+
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    with served(args) as (app, key, bare_practice_id, base):
+    with served(args) as (app, key, bare_practice_id, base, server):
         with app.app_context():
             group_keys = more_practices(args.practices)
         print(f"POST /sync, batches of {args.batch}, {args.workers} gunicorn workers "
@@ -54,9 +56,9 @@ def main(argv=None) -> int:
         }
         rates = {}
         for name, operations in phases.items():
-            rates[f"{name}, one practice"] = push_all(base, [key], operations, args.batch, name)
+            rates[f"{name}, one practice"] = push_all(base, [key], operations, args.batch, name, server)
             rates[f"{name}, {args.practices} practices at once"] = push_all(base, group_keys, operations,
-                                                                           args.batch, name)
+                                                                           args.batch, name, server)
         with app.app_context():
             bulk_rate = bulk_inserts(bare_practice_id, args.patients, start)
         print(f"plain bulk INSERTs: {bulk_rate:.0f} rows/s (patients and appointments, same rows)")
@@ -66,8 +68,9 @@ def main(argv=None) -> int:
 
 
 @contextmanager
-def served(args):
-    """A fresh database with a licensed practice, and gunicorn serving it: (app, API key, bare practice, URL)."""
+def served(args, served_app: str = "wsgi:app"):
+    """A fresh database with a licensed practice, and gunicorn serving it (`served_app`, gunicorn's
+    notation): (app, API key, bare practice, URL, gunicorn's process)."""
     workdir = Path(tempfile.mkdtemp(prefix="sync-bench-"))
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{workdir / 'bench.sqlite'}"
     redis_server, redis_url = start_redis(workdir)
@@ -77,8 +80,8 @@ def served(args):
         with app.app_context():
             reset_database()
             key, bare_practice_id = seed()
-        server = start_gunicorn(database_url, redis_url, args)
-        yield app, key, bare_practice_id, f"http://127.0.0.1:{args.port}"
+        server = start_gunicorn(database_url, redis_url, args, served_app)
+        yield app, key, bare_practice_id, f"http://127.0.0.1:{args.port}", server
     finally:
         if server is not None:
             server.terminate()
@@ -108,20 +111,22 @@ def put_appointment(n: int, start: datetime) -> dict:
             "data": {"patient": f"p{n}", "start": start.isoformat(), "duration_minutes": 30}}
 
 
-def push_all(base: str, keys: list[str], operations: list[dict], batch: int, name: str) -> float:
+def push_all(base: str, keys: list[str], operations: list[dict], batch: int, name: str,
+             server: subprocess.Popen) -> float:
     """Each practice (one key each) sends the operations in batches, the practices at the same time;
-    operations per second of them all for the whole phase."""
+    operations per second of them all for the whole phase (printed, with where the CPU went)."""
     sessions = [requests.Session() for _ in keys]
     for session, key in zip(sessions, keys, strict=True):
         session.headers["Authorization"] = f"Bearer {key}"
     started = time.perf_counter()
-    with ThreadPoolExecutor(len(keys)) as pool:
+    with cpu_split(server.pid) as split, ThreadPoolExecutor(len(keys)) as pool:
         batch_rates = [rate for rates in pool.map(
             lambda session: push(session, f"{base}/api/v1", operations, batch, name), sessions) for rate in rates]
     rate = len(keys) * len(operations) / (time.perf_counter() - started)
     print(f"{name}, {len(keys)} {'practice' if len(keys) == 1 else 'practices at once'}: "
           f"{len(keys) * len(operations)} operations, {rate:.0f} ops/s "
           f"(median batch {statistics.median(batch_rates):.0f})")
+    print(per_request(split, len(keys) * len(operations), "operation"))
     return rate
 
 
@@ -203,11 +208,11 @@ def more_practices(count: int) -> list[str]:
     return keys
 
 
-def start_gunicorn(database_url: str, redis_url: str, args) -> subprocess.Popen:
+def start_gunicorn(database_url: str, redis_url: str, args, served_app: str = "wsgi:app") -> subprocess.Popen:
     env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=redis_url, SECRET_KEY="bench",
                MESSAGEBIRD_ACCESS_KEY="bench", MESSAGEBIRD_SIGNING_KEY="bench-signing-key-" + "x" * 32)
     process = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "-w", str(args.workers), "-b",
-                                f"127.0.0.1:{args.port}", "wsgi:app"], cwd=ROOT, env=env,
+                                f"127.0.0.1:{args.port}", served_app], cwd=ROOT, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 import jwt  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
 
+from bench.cpu_split import cpu_split, per_request  # noqa: E402
 from bench.sync_throughput import make_app, reset_database, start_redis  # noqa: E402
 
 SIGNING_KEY = "bench-signing-key-" + "x" * 32
@@ -62,11 +63,12 @@ def main(argv=None) -> int:
         print(f"{len(reports)} signed reports for {args.messages} messages, {args.clients} clients, "
               f"{args.workers} gunicorn workers ({database_url.split(':')[0]})")
         bare = [(f"/bare{STATUS_PATH}?{query}", headers) for query, headers in reports]
-        send(args, bare[:200])  # warm up every worker
-        bare_before = send(args, bare)
-        rate = send(args, [(f"{STATUS_PATH}?{query}", headers) for query, headers in reports])
-        bare_after = send(args, bare)
-        healthz = send(args, [("/healthz", {}) for _ in reports])
+        send(args, bare[:200], server)  # warm up every worker
+        bare_before = send(args, bare, server, "bare endpoint")
+        rate = send(args, [(f"{STATUS_PATH}?{query}", headers) for query, headers in reports], server,
+                    "status reports")
+        bare_after = send(args, bare, server, "bare endpoint again")
+        healthz = send(args, [("/healthz", {}) for _ in reports], server, "GET /healthz")
         bare_rate = (bare_before + bare_after) / 2
         print(f"bare Flask endpoint: {bare_before:.0f} requests/s before, {bare_after:.0f} after; the product's "
               f"GET /healthz (its request hooks, no database) {healthz:.0f} requests/s")
@@ -143,8 +145,11 @@ def signed_reports(messages: int) -> list[tuple[str, dict]]:
     return reports
 
 
-def send(args, requests: list[tuple[str, dict]]) -> float:
-    """Requests per second of GETs from `--clients` threads; each must answer 200."""
+def send(args, requests: list[tuple[str, dict]], server: subprocess.Popen, name: str | None = None) -> float:
+    """Requests per second of GETs from `--clients` threads; each must answer 200.
+
+    With a `name`, prints the rate and where the CPU went (bench/cpu_split.py).
+    """
     chunks = [requests[n::args.clients] for n in range(args.clients)]
 
     def client(chunk):
@@ -158,9 +163,12 @@ def send(args, requests: list[tuple[str, dict]]) -> float:
                 raise SystemExit(f"{path[:40]}...: {response.status} {body[:200]!r}")
 
     started = time.perf_counter()
-    with ThreadPoolExecutor(args.clients) as pool:
+    with cpu_split(server.pid) as split, ThreadPoolExecutor(args.clients) as pool:
         list(pool.map(client, chunks))
-    return len(requests) / (time.perf_counter() - started)
+    rate = len(requests) / (time.perf_counter() - started)
+    if name:
+        print(f"{name}: {rate:.0f} requests/s\n{per_request(split, len(requests))}")
+    return rate
 
 
 def count(messages: int, sent: int) -> bool:
@@ -201,7 +209,11 @@ def start_gunicorn(database_url: str, redis_url: str, args):
 
 
 def both():
-    """gunicorn's app: the product (`wsgi:app`) and, under /bare, a Flask app with one endpoint."""
+    """gunicorn's app: the product (`wsgi:app`) and, under /bare, a Flask app that answers any path.
+
+    The bare app reads what it is sent (the query string, a JSON body) and answers a small JSON
+    object: no database, no signature, no request hooks.
+    """
     from flask import Flask, jsonify, request
     from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
@@ -209,9 +221,10 @@ def both():
 
     bare = Flask("bare")
 
-    @bare.get(STATUS_PATH)
-    def status():
-        return jsonify({"result": "ok", "id": request.args.get("id")})
+    @bare.route("/<path:path>", methods=["GET", "PUT"])
+    def anything(path):
+        body = request.get_json(silent=True) or {}
+        return jsonify({"result": "ok", "id": request.args.get("id") or path, "fields": len(body)})
 
     return DispatcherMiddleware(app, {"/bare": bare})
 
