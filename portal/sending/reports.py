@@ -51,11 +51,12 @@ def record_report(report, jti: str, jti_expires_at: datetime, now: datetime) -> 
     (`adopt_orphans`).
     """
     parameters = _parameters(report, jti, jti_expires_at, now)
-    postgresql = db.session.get_bind().dialect.name == "postgresql"
-    if postgresql and not db.session().in_transaction():
-        # one statement is its own transaction: no BEGIN and COMMIT round trips, nothing to commit
-        connection = db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        row = connection.execute(_postgresql_statement(), _bound(parameters)).first()
+    postgresql = db.engine.dialect.name == "postgresql"
+    if postgresql and not (db.session.registry.has() and db.session().in_transaction()):
+        # One statement is its own transaction: no BEGIN and COMMIT round trips, nothing to commit,
+        # and no session to set up and close around it.
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            row = connection.execute(_postgresql_statement(), _bound(parameters)).first()
         return _outcome(row, row is not None and row.confirms)
     if postgresql:  # in a transaction begun before (a test arranging data)
         row = db.session.connection().execute(_postgresql_statement(), _bound(parameters)).first()
